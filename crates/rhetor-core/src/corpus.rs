@@ -1,0 +1,319 @@
+//! Reading and writing the PTC corpus: `article{ID}.txt` folders and label TSVs.
+
+use crate::error::{Error, Result};
+use crate::span::Span;
+use crate::taxonomy::Technique;
+use crate::text::{Document, DEFAULT_MAX_BYTES};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One article of a corpus.
+#[derive(Debug, Clone)]
+pub struct Article {
+    /// The id, `N` in `articleN.txt`.
+    pub id: String,
+    /// The text.
+    pub doc: Document,
+}
+
+/// A row of a PTC labels file: `ID<TAB>technique<TAB>start<TAB>end` (TC, FLC), with `?` for an unknown
+/// technique, or `ID<TAB>start<TAB>end` (SI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRow {
+    /// Article id.
+    pub id: String,
+    /// The technique, when the row names one.
+    pub technique: Option<Technique>,
+    /// Code-point span.
+    pub span: Span,
+    /// 1-based line in the file it was read from (0 when made in memory).
+    pub line: usize,
+}
+
+/// Lists `article{ID}.txt` files in a folder, sorted by id (numerically when ids are numbers).
+pub fn list_articles(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(id) = name
+            .strip_prefix("article")
+            .and_then(|r| r.strip_suffix(".txt"))
+        {
+            if !id.is_empty() {
+                out.push((id.to_string(), entry.path()));
+            }
+        }
+    }
+    out.sort_by(|a, b| id_order(&a.0, &b.0));
+    Ok(out)
+}
+
+/// Orders ids numerically when both are numbers, else as strings.
+pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Reads every article of a folder. Fails on the first unreadable one, naming it; fails when the
+/// folder has no articles at all.
+pub fn read_articles(dir: &Path) -> Result<Vec<Article>> {
+    let list = list_articles(dir)?;
+    if list.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{}: no article*.txt files",
+            dir.display()
+        )));
+    }
+    list.into_iter()
+        .map(|(id, path)| {
+            Ok(Article {
+                id,
+                doc: Document::read(&path, DEFAULT_MAX_BYTES)?,
+            })
+        })
+        .collect()
+}
+
+/// Reads a labels file. Each row must have 3 fields (SI) or 4 (TC/FLC; the technique may be `?`);
+/// offsets must be integers with `start <= end`. Empty lines are skipped.
+pub fn read_labels(path: &Path) -> Result<Vec<LabelRow>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        origin: path.display().to_string(),
+        byte: e.utf8_error().valid_up_to(),
+    })?;
+    parse_labels(&text, path)
+}
+
+/// Parses labels text; `path` names it in errors.
+pub fn parse_labels(text: &str, path: &Path) -> Result<Vec<LabelRow>> {
+    let err = |line: usize, msg: String| Error::Labels {
+        path: path.to_path_buf(),
+        line,
+        msg,
+    };
+    let mut rows = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = raw.split('\t').collect();
+        let (id, tech, s, e) = match f.len() {
+            3 => (f[0], None, f[1], f[2]),
+            4 => (f[0], Some(f[1]), f[2], f[3]),
+            n => {
+                return Err(err(
+                    line,
+                    format!("expected 3 or 4 tab-separated fields, found {n}"),
+                ))
+            }
+        };
+        if id.is_empty() {
+            return Err(err(line, "empty article id".into()));
+        }
+        let technique = match tech {
+            None | Some("?") => None,
+            Some(t) => Some(
+                t.parse::<Technique>()
+                    .map_err(|e| err(line, e.to_string()))?,
+            ),
+        };
+        let num = |v: &str, what: &str| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| err(line, format!("{what} {v:?} is not a non-negative integer")))
+        };
+        let (start, end) = (num(s, "start")?, num(e, "end")?);
+        let span = Span::try_new(start, end)
+            .ok_or_else(|| err(line, format!("start {start} > end {end}")))?;
+        rows.push(LabelRow {
+            id: id.to_string(),
+            technique,
+            span,
+            line,
+        });
+    }
+    Ok(rows)
+}
+
+/// Checks rows against the articles: every id must be an article, every span inside it.
+pub fn check_labels(rows: &[LabelRow], path: &Path, articles: &[Article]) -> Result<()> {
+    let len: HashMap<&str, usize> = articles
+        .iter()
+        .map(|a| (a.id.as_str(), a.doc.len_chars()))
+        .collect();
+    for r in rows {
+        let err = |msg: String| Error::Labels {
+            path: path.to_path_buf(),
+            line: r.line,
+            msg,
+        };
+        match len.get(r.id.as_str()) {
+            None => {
+                return Err(err(format!(
+                    "article {} is not in the articles folder",
+                    r.id
+                )))
+            }
+            Some(&n) if r.span.end() > n => {
+                return Err(err(format!(
+                    "span {} is past the end of article {} ({n} code points)",
+                    r.span, r.id
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Formats rows as TSV: 4 fields when `with_technique` (`?` where unknown), else 3.
+pub fn format_labels(rows: &[LabelRow], with_technique: bool) -> String {
+    let mut s = String::with_capacity(rows.len() * 32);
+    for r in rows {
+        if with_technique {
+            let t = r.technique.map_or("?", |t| t.name());
+            s.push_str(&format!(
+                "{}\t{}\t{}\t{}\n",
+                r.id,
+                t,
+                r.span.start(),
+                r.span.end()
+            ));
+        } else {
+            s.push_str(&format!("{}\t{}\t{}\n", r.id, r.span.start(), r.span.end()));
+        }
+    }
+    s
+}
+
+/// Writes a file atomically: to a temporary file beside it, then renamed over it, so a reader never
+/// sees half a file and a crash leaves the old one.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let res = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// Writes rows as a labels TSV, atomically.
+pub fn write_labels(path: &Path, rows: &[LabelRow], with_technique: bool) -> Result<()> {
+    write_atomic(path, format_labels(rows, with_technique).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_both_formats_and_report_lines() {
+        let p = Path::new("x.labels");
+        let rows = parse_labels("1\tDoubt\t0\t5\r\n\n2\t?\t3\t4\n3\t7\t9\n", p).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].technique, Some(Technique::Doubt));
+        assert_eq!(rows[1].technique, None);
+        assert_eq!(rows[1].line, 3);
+        assert_eq!(rows[2].span, Span::new(7, 9));
+        let e = parse_labels("1\tDoubt\t0\n1\tDoubt\t0\t5\t6\n", p)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x.labels:1: start \"Doubt\" is not a non-negative integer"
+        );
+        let e = parse_labels("1\tDoubt\t0\t5\t6\n", p)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x.labels:1: expected 3 or 4 tab-separated fields, found 5"
+        );
+        let e = parse_labels("1\tdoubt\t0\t5\n", p).unwrap_err().to_string();
+        assert!(
+            e.starts_with("x.labels:1: unknown technique \"doubt\""),
+            "{e}"
+        );
+        let e = parse_labels("1\tDoubt\t9\t5\n", p).unwrap_err().to_string();
+        assert_eq!(e, "x.labels:1: start 9 > end 5");
+    }
+
+    #[test]
+    fn check_labels_catches_offsets_past_the_end() {
+        let arts = vec![Article {
+            id: "7".into(),
+            doc: Document::new("héllo").unwrap(),
+        }];
+        let p = Path::new("l.tsv");
+        let ok = parse_labels("7\t?\t0\t5\n", p).unwrap();
+        check_labels(&ok, p, &arts).unwrap();
+        let bad = parse_labels("7\t?\t0\t5\n7\t?\t2\t6\n", p).unwrap();
+        let e = check_labels(&bad, p, &arts).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "l.tsv:2: span 2-6 is past the end of article 7 (5 code points)"
+        );
+        let missing = parse_labels("8\t?\t0\t1\n", p).unwrap();
+        assert!(check_labels(&missing, p, &arts)
+            .unwrap_err()
+            .to_string()
+            .contains("article 8 is not"));
+    }
+
+    #[test]
+    fn write_then_read_roundtrips_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.tsv");
+        let rows = parse_labels("1\tSlogans\t0\t5\n2\t?\t3\t4\n", Path::new("m")).unwrap();
+        write_labels(&path, &rows, true).unwrap();
+        let back = read_labels(&path).unwrap();
+        assert_eq!(back, rows);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left behind"
+        );
+    }
+
+    #[test]
+    fn list_articles_sorts_ids_numerically() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["10", "9", "100"] {
+            std::fs::write(dir.path().join(format!("article{id}.txt")), "x").unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let ids: Vec<String> = list_articles(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|a| a.0)
+            .collect();
+        assert_eq!(ids, ["9", "10", "100"]);
+        assert!(read_articles(&dir.path().join("nope")).is_err());
+    }
+}

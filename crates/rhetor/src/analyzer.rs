@@ -1,0 +1,94 @@
+//! The one entry point: text in, [`Analysis`] out.
+
+use rayon::prelude::*;
+use rhetor_core::text::DEFAULT_MAX_BYTES;
+use rhetor_core::{Analysis, Document};
+use rhetor_fast::{FastModel, ModelError};
+use std::path::Path;
+
+/// The default model, trained by `rhetor train` on the PTC train set and embedded in the binary, so
+/// rhetor works offline from any directory.
+pub static DEFAULT_MODEL_BYTES: &[u8] = include_bytes!("../../../models/fast.rhm");
+
+/// Errors from the library facade.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad input text or data.
+    #[error(transparent)]
+    Core(#[from] rhetor_core::Error),
+    /// A model that cannot be loaded.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Analyses texts with a loaded model. Cheap to share across threads (`&Analyzer` is `Sync`).
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    model: FastModel,
+    name: String,
+    max_bytes: usize,
+}
+
+impl Analyzer {
+    /// The shipped default model.
+    pub fn load_default() -> Result<Analyzer, Error> {
+        Ok(Analyzer::from_model(FastModel::from_bytes(
+            DEFAULT_MODEL_BYTES,
+            "<built-in model>",
+        )?))
+    }
+
+    /// A model file (as written by `rhetor train`).
+    pub fn load(path: &Path) -> Result<Analyzer, Error> {
+        Ok(Analyzer::from_model(FastModel::load(path)?))
+    }
+
+    /// Wraps a model already in memory.
+    pub fn from_model(model: FastModel) -> Analyzer {
+        let m = model.manifest();
+        let name = format!("{}@{}", m.name, m.rhetor_version);
+        Analyzer {
+            model,
+            name,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// Sets the largest text accepted, in bytes (default 8 MiB).
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Analyzer {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The largest text accepted, in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The model's name and version, as written in every analysis.
+    pub fn model_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model.
+    pub fn model(&self) -> &FastModel {
+        &self.model
+    }
+
+    /// Analyses a text.
+    pub fn analyze(&self, text: &str) -> Result<Analysis, Error> {
+        let doc = Document::with_limit(text, self.max_bytes)?;
+        Ok(self.analyze_document(&doc))
+    }
+
+    /// Analyses a document already built.
+    pub fn analyze_document(&self, doc: &Document) -> Analysis {
+        Analysis::new(doc, &self.name, self.model.predict(doc))
+    }
+
+    /// Analyses many documents in parallel, keeping their order.
+    pub fn pipe(&self, docs: &[Document]) -> Vec<Analysis> {
+        docs.par_iter().map(|d| self.analyze_document(d)).collect()
+    }
+}

@@ -1,0 +1,23 @@
+//! rhetor finds propaganda techniques in news articles, down to the exact characters.
+//!
+//! The library is the product; the `rhetor` binary, the server and the evaluation commands are thin
+//! layers over [`Analyzer`]:
+//!
+//! ```no_run
+//! let analyzer = rhetor::Analyzer::load_default()?;
+//! let analysis = analyzer.analyze("They are a gang of traitors and cowards.")?;
+//! for span in &analysis.spans {
+//!     println!("{}..{} {} {:?}", span.start, span.end, span.technique, span.snippet);
+//! }
+//! # Ok::<(), rhetor::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub use rhetor_core::{
+    analysis, corpus, score, span, taxonomy, text, Analysis, Detection, Document, Span, Technique,
+    TechniqueSpan,
+};
+pub use rhetor_fast::{FastModel, Manifest, ModelError};
+
+mod analyzer;
+pub use analyzer::{Analyzer, Error, DEFAULT_MODEL_BYTES};

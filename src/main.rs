@@ -1,4 +1,73 @@
-fn main() {
-    let a = rhetor::Analyzer::load_default().unwrap();
-    println!("{}", a.model_name());
+//! The `rhetor` command: a thin shell over the `rhetor` library. It parses flags, calls the library
+//! and maps the outcome to an exit code: 0 success, 1 error (or some articles of a batch failed),
+//! 2 bad usage.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cli;
+
+const EXAMPLES: &str = "\
+Examples:
+  rhetor analyze examples/sample-article.txt          highlight techniques on the terminal
+  rhetor analyze --format json article.txt > a.json   machine-readable analysis
+  cat article.txt | rhetor analyze --format html - > a.html
+  rhetor predict --articles ptc/test-articles --out pred.tsv
+  rhetor classify --articles ptc/train-articles --spans spans.tsv --out tc.tsv
+  rhetor train --articles ptc/train-articles --labels ptc/train-task2-TC.labels --out my.rhm --cv 5
+  rhetor eval --gold gold.tsv --pred pred.tsv
+  rhetor techniques                                   the 14 techniques, with definitions";
+
+/// Find propaganda techniques in news articles, down to the exact characters.
+#[derive(Parser)]
+#[command(name = "rhetor", version, about, after_help = EXAMPLES, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse one article: highlighted spans on a terminal, or JSON, PTC rows or an HTML page.
+    Analyze(cli::analyze::AnalyzeArgs),
+    /// Find technique spans in every articleN.txt of a folder and write PTC rows (ID, technique, start, end).
+    Predict(cli::predict::PredictArgs),
+    /// Name the technique of given spans (rows ID<TAB>?<TAB>start<TAB>end), keeping rows and order.
+    Classify(cli::classify::ClassifyArgs),
+    /// Train a fast model on PTC articles and labels (optionally reporting k-fold cross-validation).
+    Train(cli::train::TrainArgs),
+    /// Score predictions against gold labels: SI, FLC and TC, with a per-technique table.
+    Eval(cli::eval::EvalArgs),
+    /// Measure prediction speed and memory over a folder of articles.
+    Bench(cli::bench::BenchArgs),
+    /// List the 14 techniques with definitions and examples.
+    Techniques,
+    /// Print a model file's manifest (how it was trained, its scores).
+    ModelInfo(cli::ModelArg),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Analyze(a) => cli::analyze::run(a),
+        Command::Predict(a) => cli::predict::run(a),
+        Command::Classify(a) => cli::classify::run(a),
+        Command::Train(a) => cli::train::run(a),
+        Command::Eval(a) => cli::eval::run(a),
+        Command::Bench(a) => cli::bench::run(a),
+        Command::Techniques => cli::techniques(),
+        Command::ModelInfo(a) => cli::model_info(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the error and its causes, as a user reads them.
+            let mut msg = format!("rhetor: error: {e}");
+            for cause in e.chain().skip(1) {
+                msg.push_str(&format!(": {cause}"));
+            }
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -12,7 +12,7 @@ const MAGIC: &[u8; 8] = b"RHETORM\0";
 pub const FORMAT_VERSION: u32 = 1;
 
 /// What a model file says about itself (readable JSON inside the file, `rhetor model-info` prints it).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Manifest {
     /// Model name, e.g. `fast`.
     pub name: String,

@@ -18,6 +18,9 @@ pub use rhetor_core::{
     TechniqueSpan,
 };
 pub use rhetor_fast::{FastModel, Manifest, ModelError};
+/// The fast tier: training, cross-validation and decoding settings.
+pub use rhetor_fast as fast;
 
 mod analyzer;
 pub use analyzer::{Analyzer, Error, DEFAULT_MODEL_BYTES};
+pub mod render;

@@ -1,0 +1,334 @@
+//! The two learners: a linear-chain CRF over O/B/I token tags, and multinomial logistic
+//! regression. Both train with AdaGrad and L2 over sparse hashed features.
+
+use crate::features::Feat;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// Maps the feature hashes seen in training (often enough) to dense rows.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FeatureIndex {
+    keys: Vec<Feat>,
+    #[serde(skip)]
+    map: FxHashMap<Feat, u32>,
+}
+
+impl FeatureIndex {
+    /// Keeps the features that occur at least `min_count` times.
+    pub fn build<'a>(streams: impl Iterator<Item = &'a [Feat]>, min_count: u32) -> FeatureIndex {
+        let mut counts: FxHashMap<Feat, u32> = FxHashMap::default();
+        for s in streams {
+            for &f in s {
+                *counts.entry(f).or_insert(0) += 1;
+            }
+        }
+        let mut keys: Vec<Feat> = counts.into_iter().filter(|&(_, c)| c >= min_count).map(|(f, _)| f).collect();
+        keys.sort_unstable();
+        let mut ix = FeatureIndex { keys, map: FxHashMap::default() };
+        ix.rebuild();
+        ix
+    }
+
+    /// Rebuilds the lookup table after deserialising.
+    pub fn rebuild(&mut self) {
+        self.map = self.keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Rows of the known features among `feats`.
+    pub fn lookup(&self, feats: &[Feat], out: &mut Vec<u32>) {
+        out.clear();
+        out.extend(feats.iter().filter_map(|f| self.map.get(f).copied()));
+    }
+}
+
+/// Training settings shared by both learners.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Sgd {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// AdaGrad base learning rate.
+    pub lr: f32,
+    /// L2 strength, applied to the weights each update touches.
+    pub l2: f32,
+}
+
+/// Small deterministic generator for shuffling (no dependency, same order on every machine).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// Next value.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    /// Shuffles in place (Fisher–Yates).
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// Number of tags: O, B, I.
+pub const TAGS: usize = 3;
+/// Outside any span.
+pub const O: u8 = 0;
+/// First token of a span.
+pub const B: u8 = 1;
+/// Inside a span.
+pub const I: u8 = 2;
+
+/// A linear-chain CRF over O/B/I.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Crf {
+    w: Vec<f32>,
+    trans: [[f32; TAGS]; TAGS],
+    start: [f32; TAGS],
+}
+
+/// A token sequence as feature rows per token.
+pub type Seq = Vec<Vec<u32>>;
+
+impl Crf {
+    /// Trains on sequences of feature rows with gold tags.
+    pub fn train(data: &[(Seq, Vec<u8>)], n_feats: usize, sgd: Sgd, seed: u64) -> Crf {
+        let mut crf = Crf { w: vec![0.0; n_feats * TAGS], trans: [[0.0; TAGS]; TAGS], start: [0.0; TAGS] };
+        let mut g2 = vec![0.0f32; n_feats * TAGS];
+        let mut g2_t = [[0.0f32; TAGS]; TAGS];
+        let mut g2_s = [0.0f32; TAGS];
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut rng = Lcg(seed);
+        let mut marg = Vec::new();
+        let mut pair = Vec::new();
+        for _ in 0..sgd.epochs {
+            rng.shuffle(&mut order);
+            for &d in &order {
+                let (x, y) = &data[d];
+                if x.is_empty() {
+                    continue;
+                }
+                crf.marginals(x, &mut marg, Some(&mut pair));
+                for (i, feats) in x.iter().enumerate() {
+                    for t in 0..TAGS {
+                        let g = (y[i] as usize == t) as u8 as f32 - marg[i][t];
+                        if g.abs() < 1e-6 {
+                            continue;
+                        }
+                        for &f in feats {
+                            let j = f as usize * TAGS + t;
+                            let gj = g - sgd.l2 * crf.w[j];
+                            g2[j] += gj * gj;
+                            crf.w[j] += sgd.lr * gj / (g2[j].sqrt() + 1e-6);
+                        }
+                    }
+                }
+                // Transitions and starts: observed minus expected counts over the sequence.
+                let mut gt = [[0.0f32; TAGS]; TAGS];
+                for i in 1..x.len() {
+                    gt[y[i - 1] as usize][y[i] as usize] += 1.0;
+                    for a in 0..TAGS {
+                        for b in 0..TAGS {
+                            gt[a][b] -= pair[i][a][b];
+                        }
+                    }
+                }
+                for a in 0..TAGS {
+                    for b in 0..TAGS {
+                        let g = gt[a][b];
+                        g2_t[a][b] += g * g;
+                        crf.trans[a][b] += sgd.lr * g / (g2_t[a][b].sqrt() + 1e-6);
+                    }
+                    let g = (y[0] as usize == a) as u8 as f32 - marg[0][a];
+                    g2_s[a] += g * g;
+                    crf.start[a] += sgd.lr * g / (g2_s[a].sqrt() + 1e-6);
+                }
+            }
+        }
+        crf
+    }
+
+    /// Per-token tag probabilities (and, when asked, pairwise ones for each position `i >= 1`:
+    /// `pair[i][a][b]` = P(tag[i-1] = a, tag[i] = b)), by scaled forward–backward.
+    pub fn marginals(&self, x: &Seq, marg: &mut Vec<[f32; TAGS]>, pair: Option<&mut Vec<[[f32; TAGS]; TAGS]>>) {
+        let n = x.len();
+        let mut psi = vec![[0.0f32; TAGS]; n];
+        for (i, feats) in x.iter().enumerate() {
+            let mut e = [0.0f32; TAGS];
+            for &f in feats {
+                let row = &self.w[f as usize * TAGS..f as usize * TAGS + TAGS];
+                for t in 0..TAGS {
+                    e[t] += row[t];
+                }
+            }
+            if i == 0 {
+                for t in 0..TAGS {
+                    e[t] += self.start[t];
+                }
+            }
+            let m = e.iter().cloned().fold(f32::MIN, f32::max);
+            for t in 0..TAGS {
+                psi[i][t] = (e[t] - m).exp();
+            }
+        }
+        let mut mt = [[0.0f32; TAGS]; TAGS];
+        for a in 0..TAGS {
+            for b in 0..TAGS {
+                mt[a][b] = self.trans[a][b].exp();
+            }
+        }
+        let mut alpha = vec![[0.0f32; TAGS]; n];
+        let mut scale = vec![0.0f32; n];
+        for i in 0..n {
+            for b in 0..TAGS {
+                alpha[i][b] = if i == 0 { psi[0][b] } else { (0..TAGS).map(|a| alpha[i - 1][a] * mt[a][b]).sum::<f32>() * psi[i][b] };
+            }
+            let s: f32 = alpha[i].iter().sum::<f32>().max(1e-30);
+            scale[i] = s;
+            for b in 0..TAGS {
+                alpha[i][b] /= s;
+            }
+        }
+        let mut beta = vec![[1.0f32; TAGS]; n];
+        for i in (0..n.saturating_sub(1)).rev() {
+            for a in 0..TAGS {
+                beta[i][a] = (0..TAGS).map(|b| mt[a][b] * psi[i + 1][b] * beta[i + 1][b]).sum::<f32>() / scale[i + 1];
+            }
+        }
+        marg.clear();
+        for i in 0..n {
+            let mut p = [0.0f32; TAGS];
+            for t in 0..TAGS {
+                p[t] = alpha[i][t] * beta[i][t];
+            }
+            let s: f32 = p.iter().sum::<f32>().max(1e-30);
+            for v in &mut p {
+                *v /= s;
+            }
+            marg.push(p);
+        }
+        if let Some(pair) = pair {
+            pair.clear();
+            pair.push([[0.0; TAGS]; TAGS]);
+            for i in 1..n {
+                let mut xi = [[0.0f32; TAGS]; TAGS];
+                let mut s = 0.0;
+                for a in 0..TAGS {
+                    for b in 0..TAGS {
+                        xi[a][b] = alpha[i - 1][a] * mt[a][b] * psi[i][b] * beta[i][b];
+                        s += xi[a][b];
+                    }
+                }
+                let s = f32::max(s, 1e-30);
+                for row in &mut xi {
+                    for v in row {
+                        *v /= s;
+                    }
+                }
+                pair.push(xi);
+            }
+        }
+    }
+}
+
+/// Multinomial logistic regression.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogReg {
+    k: usize,
+    w: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl LogReg {
+    /// Trains on (feature rows, class) examples.
+    pub fn train(data: &[(Vec<u32>, u8)], n_feats: usize, k: usize, sgd: Sgd, seed: u64) -> LogReg {
+        let mut m = LogReg { k, w: vec![0.0; n_feats * k], bias: vec![0.0; k] };
+        let mut g2 = vec![0.0f32; n_feats * k];
+        let mut g2b = vec![0.0f32; k];
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut rng = Lcg(seed);
+        let mut p = vec![0.0f32; k];
+        for _ in 0..sgd.epochs {
+            rng.shuffle(&mut order);
+            for &d in &order {
+                let (x, y) = &data[d];
+                m.proba_into(x, &mut p);
+                for c in 0..k {
+                    let g = (*y as usize == c) as u8 as f32 - p[c];
+                    for &f in x {
+                        let j = f as usize * k + c;
+                        let gj = g - sgd.l2 * m.w[j];
+                        g2[j] += gj * gj;
+                        m.w[j] += sgd.lr * gj / (g2[j].sqrt() + 1e-6);
+                    }
+                    g2b[c] += g * g;
+                    m.bias[c] += sgd.lr * g / (g2b[c].sqrt() + 1e-6);
+                }
+            }
+        }
+        m
+    }
+
+    /// Class probabilities.
+    pub fn proba_into(&self, x: &[u32], p: &mut Vec<f32>) {
+        p.clear();
+        p.extend_from_slice(&self.bias);
+        for &f in x {
+            let row = &self.w[f as usize * self.k..(f as usize + 1) * self.k];
+            for c in 0..self.k {
+                p[c] += row[c];
+            }
+        }
+        let m = p.iter().cloned().fold(f32::MIN, f32::max);
+        let mut s = 0.0;
+        for v in p.iter_mut() {
+            *v = (*v - m).exp();
+            s += *v;
+        }
+        for v in p.iter_mut() {
+            *v /= s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crf_learns_a_marked_span() {
+        // Feature 1 marks span starts, 2 span insides, 0 outside; the CRF must recover O B I I O.
+        let x: Seq = vec![vec![0], vec![1], vec![2], vec![2], vec![0]];
+        let y = vec![O, B, I, I, O];
+        let crf = Crf::train(&[(x.clone(), y.clone())], 3, Sgd { epochs: 30, lr: 0.5, l2: 0.0 }, 1);
+        let mut m = Vec::new();
+        crf.marginals(&x, &mut m, None);
+        for (i, p) in m.iter().enumerate() {
+            let best = (0..TAGS).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
+            assert_eq!(best as u8, y[i], "token {i}: {p:?}");
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn logreg_separates_classes() {
+        let data: Vec<(Vec<u32>, u8)> = (0..60).map(|i| (vec![(i % 3) as u32, 3], (i % 3) as u8)).collect();
+        let m = LogReg::train(&data, 4, 3, Sgd { epochs: 10, lr: 0.3, l2: 0.0 }, 7);
+        let mut p = Vec::new();
+        for c in 0..3u32 {
+            m.proba_into(&[c, 3], &mut p);
+            assert!(p[c as usize] > 0.8, "{c}: {p:?}");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Training and cross-validation of the fast model.
+
+use crate::features::{Feat, Prepared};
+use crate::linear::{Crf, FeatureIndex, LogReg, Sgd, B, I, O};
+use crate::{Decode, FastModel, Manifest, Params};
+use rayon::prelude::*;
+use rhetor_core::corpus::{Article, LabelRow};
+use rhetor_core::score::{self, Prf};
+use rhetor_core::span::merge_overlapping;
+use rhetor_core::{Span, Technique};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Training settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// The span tagger's optimiser.
+    pub tagger: Sgd,
+    /// The technique classifier's optimiser.
+    pub classifier: Sgd,
+    /// Features seen fewer times than this in training are dropped.
+    pub min_count: u32,
+    /// Shuffling seed.
+    pub seed: u64,
+    /// Decoding settings stored in the model.
+    pub decode: Decode,
+}
+
+impl Default for TrainOptions {
+    fn default() -> TrainOptions {
+        TrainOptions {
+            tagger: Sgd { epochs: 8, lr: 0.1, l2: 1e-4 },
+            classifier: Sgd { epochs: 12, lr: 0.1, l2: 1e-4 },
+            min_count: 2,
+            seed: 42,
+            decode: Decode::default(),
+        }
+    }
+}
+
+/// O/B/I tags of each token from the article's (merged) gold spans.
+fn gold_tags(p: &Prepared, spans: &[Span]) -> Vec<u8> {
+    let mut tags = vec![O; p.len()];
+    for s in merge_overlapping(spans) {
+        let r = p.tokens_in(s);
+        for k in r.clone() {
+            tags[k] = if k == r.start { B } else { I };
+        }
+    }
+    tags
+}
+
+/// Trains a model on articles and their technique labels.
+pub fn train(articles: &[Article], labels: &[LabelRow], opts: &TrainOptions, manifest: Manifest) -> FastModel {
+    let mut by_id: HashMap<&str, Vec<&LabelRow>> = HashMap::new();
+    for r in labels {
+        by_id.entry(r.id.as_str()).or_default().push(r);
+    }
+    // Features per article, extracted in parallel.
+    type Extracted = (Vec<Vec<Feat>>, Vec<u8>, Vec<(Vec<Feat>, u8)>);
+    let extracted: Vec<Extracted> = articles
+        .par_iter()
+        .map(|a| {
+            let p = Prepared::new(&a.doc);
+            let rows = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let spans: Vec<Span> = rows.iter().map(|r| r.span).collect();
+            let tags = gold_tags(&p, &spans);
+            let mut tok = Vec::with_capacity(p.len());
+            let mut f = Vec::new();
+            for k in 0..p.len() {
+                p.token_features(k, &mut f);
+                tok.push(f.clone());
+            }
+            let mut ex = Vec::new();
+            for r in rows {
+                if let Some(t) = r.technique {
+                    p.span_features(r.span, &mut f);
+                    ex.push((f.clone(), t.index() as u8));
+                }
+            }
+            (tok, tags, ex)
+        })
+        .collect();
+
+    let tag_index = FeatureIndex::build(extracted.iter().flat_map(|e| e.0.iter().map(Vec::as_slice)), opts.min_count);
+    let clf_index = FeatureIndex::build(extracted.iter().flat_map(|e| e.2.iter().map(|x| x.0.as_slice())), opts.min_count);
+    let mut seqs = Vec::with_capacity(extracted.len());
+    let mut examples = Vec::new();
+    for (tok, tags, ex) in extracted {
+        let x = tok
+            .iter()
+            .map(|f| {
+                let mut rows = Vec::new();
+                tag_index.lookup(f, &mut rows);
+                rows
+            })
+            .collect();
+        seqs.push((x, tags));
+        for (f, y) in ex {
+            let mut rows = Vec::new();
+            clf_index.lookup(&f, &mut rows);
+            examples.push((rows, y));
+        }
+    }
+    let (crf, clf) = rayon::join(
+        || Crf::train(&seqs, tag_index.len(), opts.tagger, opts.seed),
+        || LogReg::train(&examples, clf_index.len(), Technique::ALL.len(), opts.classifier, opts.seed),
+    );
+    FastModel { manifest, params: Params { tag_index, crf, clf_index, clf, decode: opts.decode } }
+}
+
+/// Cross-validated scores.
+#[derive(Debug, Clone)]
+pub struct CvReport {
+    /// Number of folds.
+    pub folds: usize,
+    /// SI with the chosen decoding.
+    pub si: Prf,
+    /// FLC with the chosen decoding.
+    pub flc: Prf,
+    /// FLC per technique.
+    pub flc_per: BTreeMap<Technique, Prf>,
+    /// TC on gold spans.
+    pub tc: Prf,
+    /// TC per technique.
+    pub tc_per: BTreeMap<Technique, Prf>,
+    /// The decoding settings that scored best (by SI F1 + FLC F1).
+    pub best: Decode,
+    /// Every decoding tried, with its SI and FLC.
+    pub sweep: Vec<(Decode, Prf, Prf)>,
+    /// Out-of-fold predictions of the best decoding (PTC rows).
+    pub predictions: Vec<LabelRow>,
+}
+
+/// k-fold cross-validation over articles (article `i` of the id-sorted list is in fold `i % k`),
+/// trying each decoding in `grid` on the out-of-fold predictions.
+pub fn cross_validate(
+    articles: &[Article],
+    labels: &[LabelRow],
+    k: usize,
+    opts: &TrainOptions,
+    grid: &[Decode],
+) -> CvReport {
+    let k = k.max(2);
+    let grid: Vec<Decode> = if grid.is_empty() { vec![opts.decode] } else { grid.to_vec() };
+    let folds: Vec<(Vec<Vec<LabelRow>>, Vec<LabelRow>)> = (0..k)
+        .into_par_iter()
+        .map(|fold| {
+            let train_a: Vec<Article> = articles.iter().enumerate().filter(|(i, _)| i % k != fold).map(|(_, a)| a.clone()).collect();
+            let test_a: Vec<&Article> = articles.iter().enumerate().filter(|(i, _)| i % k == fold).map(|(_, a)| a).collect();
+            let model = train(&train_a, labels, opts, Manifest::default());
+            let preds: Vec<Vec<LabelRow>> = grid
+                .iter()
+                .map(|d| {
+                    test_a
+                        .iter()
+                        .flat_map(|a| {
+                            model.predict_with(&a.doc, d).into_iter().map(|det| LabelRow {
+                                id: a.id.clone(),
+                                technique: Some(det.technique),
+                                span: det.span,
+                                line: 0,
+                            })
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut tc_rows = Vec::new();
+            for a in &test_a {
+                let gold: Vec<&LabelRow> = labels.iter().filter(|r| r.id == a.id && r.technique.is_some()).collect();
+                let spans: Vec<Span> = gold.iter().map(|r| r.span).collect();
+                for (r, t) in gold.iter().zip(model.classify_rows(&a.doc, &spans)) {
+                    tc_rows.push(LabelRow { technique: Some(t), ..(*r).clone() });
+                }
+            }
+            (preds, tc_rows)
+        })
+        .collect();
+    let gold: Vec<LabelRow> = labels.iter().filter(|r| articles.iter().any(|a| a.id == r.id)).cloned().collect();
+    let mut sweep = Vec::new();
+    for (g, d) in grid.iter().enumerate() {
+        let pred: Vec<LabelRow> = folds.iter().flat_map(|f| f.0[g].iter().cloned()).collect();
+        let si = score::si(&gold, &pred);
+        let (flc, _) = score::flc(&gold, &pred);
+        sweep.push((*d, si, flc));
+    }
+    let best_i = (0..sweep.len()).max_by(|&a, &b| (sweep[a].1.f1 + sweep[a].2.f1).total_cmp(&(sweep[b].1.f1 + sweep[b].2.f1))).unwrap_or(0);
+    let predictions: Vec<LabelRow> = folds.iter().flat_map(|f| f.0[best_i].iter().cloned()).collect();
+    let (flc, flc_per) = score::flc(&gold, &predictions);
+    let tc_pred: Vec<LabelRow> = folds.iter().flat_map(|f| f.1.iter().cloned()).collect();
+    let (tc, tc_per) = score::tc(&gold, &tc_pred);
+    CvReport { folds: k, si: sweep[best_i].1, flc, flc_per, tc, tc_per, best: sweep[best_i].0, sweep, predictions }
+}

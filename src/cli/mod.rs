@@ -1,0 +1,64 @@
+//! One module per subcommand; shared flags and helpers here.
+
+pub mod analyze;
+pub mod bench;
+pub mod classify;
+pub mod eval;
+pub mod predict;
+pub mod train;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rhetor::{Analyzer, Technique};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `--model`, shared by every command that analyses.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArg {
+    /// Model file to use (default: the model built into rhetor).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelArg {
+    /// Loads the named model, or the built-in one.
+    pub fn load(&self) -> Result<Analyzer> {
+        Ok(match &self.model {
+            Some(p) => Analyzer::load(p)?,
+            None => Analyzer::load_default()?,
+        })
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+pub fn progress(len: usize, what: &str) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(
+        Some(len as u64),
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
+    );
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// `rhetor techniques`.
+pub fn techniques() -> Result<ExitCode> {
+    for t in Technique::ALL {
+        println!("{}\n  {}\n  e.g. \"{}\"\n", t.name(), t.definition(), t.example());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rhetor model-info`.
+pub fn model_info(arg: &ModelArg) -> Result<ExitCode> {
+    let analyzer = arg.load()?;
+    let json = serde_json::to_string_pretty(analyzer.model().manifest()).context("manifest")?;
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,105 @@
+//! `rhetor train`: fit a fast model on PTC data, optionally with k-fold cross-validation.
+
+use super::eval::print_table;
+use anyhow::{bail, Context, Result};
+use rhetor::corpus::{self, write_atomic};
+use rhetor::fast::{cross_validate, train, Decode, Manifest, TrainOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Flags of `rhetor train`.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Folder of articleN.txt files.
+    #[arg(long, value_name = "DIR")]
+    pub articles: PathBuf,
+    /// Labels TSV (ID, technique, start, end), e.g. train-task2-TC.labels.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Where to write the model (written atomically).
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Run k-fold cross-validation first, tune the decoding on the out-of-fold predictions, report
+    /// SI/FLC/TC and store the scores and tuned settings in the model.
+    #[arg(long, value_name = "K")]
+    pub cv: Option<usize>,
+    /// Use only the first N articles (by id): a quick smoke run.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Passes of the span tagger over the data.
+    #[arg(long, default_value_t = TrainOptions::default().tagger.epochs)]
+    pub tagger_epochs: usize,
+    /// Passes of the technique classifier over the data.
+    #[arg(long, default_value_t = TrainOptions::default().classifier.epochs)]
+    pub classifier_epochs: usize,
+    /// Write the out-of-fold predictions of the cross-validation here (PTC rows).
+    #[arg(long, value_name = "FILE", requires = "cv")]
+    pub cv_predictions: Option<PathBuf>,
+}
+
+pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    let t0 = Instant::now();
+    let mut articles = corpus::read_articles(&args.articles)?;
+    if let Some(n) = args.limit {
+        articles.truncate(n);
+    }
+    let labels = corpus::read_labels(&args.labels)?;
+    let labels: Vec<_> = labels.into_iter().filter(|r| articles.iter().any(|a| a.id == r.id) || args.limit.is_none()).collect();
+    corpus::check_labels(&labels, &args.labels, &articles)?;
+    if labels.iter().all(|r| r.technique.is_none()) {
+        bail!("{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows", args.labels.display());
+    }
+    eprintln!("read {} articles and {} label rows in {:.1}s", articles.len(), labels.len(), t0.elapsed().as_secs_f64());
+    let mut opts = TrainOptions::default();
+    opts.tagger.epochs = args.tagger_epochs;
+    opts.classifier.epochs = args.classifier_epochs;
+    let mut scores = std::collections::BTreeMap::new();
+    if let Some(k) = args.cv {
+        if k < 2 || k > articles.len() {
+            bail!("--cv {k}: need 2 <= K <= number of articles ({})", articles.len());
+        }
+        let t = Instant::now();
+        let mut grid = Vec::new();
+        for threshold in [0.2, 0.25, 0.3, 0.35, 0.4, 0.5] {
+            for join_gap in [0, 10] {
+                grid.push(Decode { threshold, join_gap, ..opts.decode });
+            }
+        }
+        let cv = cross_validate(&articles, &labels, k, &opts, &grid);
+        eprintln!("{k}-fold cross-validation in {:.1}s", t.elapsed().as_secs_f64());
+        println!("decoding sweep (out-of-fold):");
+        for (d, si, flc) in &cv.sweep {
+            println!("  threshold {:.2} join_gap {:>2}: SI F1 {:.4}  FLC F1 {:.4}", d.threshold, d.join_gap, si.f1, flc.f1);
+        }
+        println!(
+            "\n{k}-fold CV with threshold {:.2}, join_gap {}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
+            cv.best.threshold, cv.best.join_gap, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
+        );
+        print_table(&cv.flc_per, Some(&cv.tc_per));
+        opts.decode = cv.best;
+        scores.insert(format!("cv{k}_si_f1"), round4(cv.si.f1));
+        scores.insert(format!("cv{k}_flc_f1"), round4(cv.flc.f1));
+        scores.insert(format!("cv{k}_tc_f1"), round4(cv.tc.f1));
+        if let Some(p) = &args.cv_predictions {
+            corpus::write_labels(p, &cv.predictions, true)?;
+        }
+    }
+    let t = Instant::now();
+    let manifest = Manifest {
+        name: "fast".into(),
+        rhetor_version: env!("CARGO_PKG_VERSION").into(),
+        trained_with: std::env::args().collect::<Vec<_>>().join(" "),
+        trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
+        scores,
+    };
+    let model = train(&articles, &labels, &opts, manifest);
+    let bytes = model.to_bytes();
+    write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!("trained in {:.1}s; wrote {} ({:.1} MB)", t.elapsed().as_secs_f64(), args.out.display(), bytes.len() as f64 / 1e6);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10000.0).round() / 10000.0
+}

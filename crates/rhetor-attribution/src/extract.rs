@@ -1,0 +1,356 @@
+//! The extractor: cue tagging, then one argument tagging per cue.
+
+use crate::features::*;
+use crate::linear::{take_u32, Packed};
+use crate::prep::{class, Prepared};
+use crate::{Attribution, Attributions};
+use rhetor_core::{Document, Error, Result, Span};
+
+const MAGIC: &[u8; 8] = b"RHATTR01";
+
+/// Decoding knobs (tuned on PolNeAR dev; stored with the model).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Params {
+    /// Added to the O score of every token by the cue tagger: negative finds more cues.
+    pub cue_bias: f32,
+    /// Added to the O score by the argument tagger: negative gives longer contents.
+    pub arg_bias: f32,
+    /// Added to the O score of source tags only: negative finds more sources.
+    pub src_bias: f32,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            cue_bias: 0.0,
+            arg_bias: 0.0,
+            src_bias: 0.0,
+        }
+    }
+}
+
+/// Finds attributions (who says what) in a document. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Attributor {
+    pub(crate) cue: Packed,
+    pub(crate) arg: Packed,
+    pub(crate) params: Params,
+    /// Lemma hashes that may start a cue (learned), sorted.
+    pub(crate) cands: Vec<u64>,
+    /// Lemma hashes of the built-in cue lexicon, sorted.
+    pub(crate) lex: Vec<u64>,
+}
+
+/// The token window the argument tagger sees for cue tokens `[c0, c1)`: the cue's sentence and its
+/// neighbours in the same paragraph, widened to whole quoted passages (which may run over several
+/// paragraphs) and to a quote that opens the next paragraph when the cue ends its own.
+pub(crate) fn window(p: &Prepared, c0: usize, c1: usize) -> (usize, usize) {
+    let t = &p.toks;
+    let s = t[c0].sent as usize;
+    let para = t[c0].para;
+    let same_para = |k: usize| t[p.sents[k].0 as usize].para == para;
+    let lo = if s > 0 && same_para(s - 1) { s - 1 } else { s };
+    let hi = if s + 1 < p.sents.len() && same_para(s + 1) {
+        s + 1
+    } else {
+        s
+    };
+    let mut a = p.sents[lo].0 as usize;
+    let mut b = p.sents[hi].1 as usize;
+    if let Some((qs, _)) = p.quote_region(a) {
+        a = a.min(qs);
+    }
+    if let Some((_, qe)) = p.quote_region(b - 1) {
+        b = b.max(qe);
+    }
+    // "… he said:" ending a paragraph, then a quoted paragraph.
+    let pe = p.paras[para as usize].1 as usize;
+    if b == pe && pe < t.len() && t[pe].class == class::QOPEN {
+        if let Some((_, qe)) = p.quote_region(pe) {
+            b = qe;
+        }
+    }
+    let a = a.max(c0.saturating_sub(80));
+    let b = b.min(c1 + 150).min(t.len());
+    (a, b)
+}
+
+/// Token range `[s, e)` of the tokens overlapping code-point span `sp`.
+pub(crate) fn tok_range(p: &Prepared, sp: Span) -> Option<(usize, usize)> {
+    let t = &p.toks;
+    let s = t.partition_point(|x| x.span.end() <= sp.start());
+    let mut e = s;
+    while e < t.len() && t[e].span.start() < sp.end() {
+        e += 1;
+    }
+    (e > s).then_some((s, e))
+}
+
+impl Attributor {
+    /// The model shipped with the crate (trained on PolNeAR train; see the crate docs).
+    pub fn new() -> Attributor {
+        Attributor::from_bytes(crate::MODEL).expect("the embedded attribution model is valid")
+    }
+
+    /// Loads a model written by [`Attributor::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Attributor> {
+        let mut buf = bytes;
+        if buf.len() < 8 || &buf[..8] != MAGIC {
+            return Err(Error::Invalid(
+                "attribution model: not a rhetor attribution model (bad magic)".into(),
+            ));
+        }
+        buf = &buf[8..];
+        let params = Params {
+            cue_bias: f32::from_bits(take_u32(&mut buf)?),
+            arg_bias: f32::from_bits(take_u32(&mut buf)?),
+            src_bias: f32::from_bits(take_u32(&mut buf)?),
+        };
+        let n = take_u32(&mut buf)? as usize;
+        if buf.len() < n * 8 {
+            return Err(Error::Invalid(
+                "attribution model: corrupt (candidates)".into(),
+            ));
+        }
+        let cands: Vec<u64> = buf[..n * 8]
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        buf = &buf[n * 8..];
+        let cue = Packed::read(&mut buf)?;
+        let arg = Packed::read(&mut buf)?;
+        if cue.ntags != CUE_TAGS || arg.ntags != ARG_TAGS || !buf.is_empty() {
+            return Err(Error::Invalid(
+                "attribution model: corrupt (tag sets or trailing bytes)".into(),
+            ));
+        }
+        Ok(Attributor {
+            cue,
+            arg,
+            params,
+            cands,
+            lex: lexicon_hashes(),
+        })
+    }
+
+    /// Serialises the model.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for x in [
+            self.params.cue_bias,
+            self.params.arg_bias,
+            self.params.src_bias,
+        ] {
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+        out.extend_from_slice(&(self.cands.len() as u32).to_le_bytes());
+        for c in &self.cands {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+        self.cue.write(&mut out);
+        self.arg.write(&mut out);
+        out
+    }
+
+    /// Finds the attributions of a document and resolves their speakers.
+    pub fn extract(&self, doc: &Document) -> Attributions {
+        let p = Prepared::new(doc);
+        let cues = self.find_cues(&p);
+        let atts = self.find_arguments(&p, &cues);
+        crate::speakers::resolve(doc, &p, atts)
+    }
+
+    /// Cue token ranges, in text order.
+    pub(crate) fn find_cues(&self, p: &Prepared) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut feats = Vec::with_capacity(40);
+        let mut mask = Vec::new();
+        cue_mask(p, &self.cands, &self.lex, &mut mask);
+        let mut has_q = false;
+        let mut para = u32::MAX;
+        let mut i = 0;
+        while i < p.toks.len() {
+            if mask[i] & 3 == 0 {
+                i += 1;
+                continue;
+            }
+            let t = &p.toks[i];
+            if t.para != para {
+                para = t.para;
+                let (ps, pe) = p.paras[para as usize];
+                has_q = p.toks[ps as usize..pe as usize].iter().any(|t| t.inq);
+            }
+            let (ps, pe) = p.paras[para as usize];
+            cue_features(
+                p,
+                mask[i],
+                has_q,
+                ps as usize,
+                pe as usize,
+                i,
+                self.cue.bits,
+                &mut feats,
+            );
+            let mut sc = [0f32; CUE_TAGS];
+            self.cue.emit(&feats, &mut sc);
+            if sc[1] - sc[0] > self.params.cue_bias {
+                let e = cue_extent(p, i);
+                out.push((i, e));
+                i = e;
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// One attribution per cue that gets a content.
+    pub(crate) fn find_arguments(&self, p: &Prepared, cues: &[(usize, usize)]) -> Vec<Attribution> {
+        let n = p.toks.len();
+        let mut in_cue = vec![false; n];
+        for &(s, e) in cues {
+            in_cue[s..e].iter_mut().for_each(|x| *x = true);
+        }
+        let mut n_cue = Vec::with_capacity(n + 1);
+        n_cue.push(0u32);
+        let mut k = 0;
+        for &c in &in_cue {
+            k += c as u32;
+            n_cue.push(k);
+        }
+        let mut out = Vec::new();
+        let mut feats = Vec::with_capacity(32);
+        let mut em: Vec<f32> = Vec::new();
+        for &(c0, c1) in cues {
+            let ctx = CueCtx::new(p, c0, c1);
+            let (a, b) = window(p, c0, c1);
+            em.clear();
+            em.resize((b - a) * ARG_TAGS, 0.0);
+            for i in a..b {
+                let row = &mut em[(i - a) * ARG_TAGS..(i - a + 1) * ARG_TAGS];
+                if i >= c0 && i < c1 {
+                    row.fill(f32::NEG_INFINITY);
+                    row[A_O as usize] = 0.0;
+                    continue;
+                }
+                arg_features(p, &ctx, &n_cue, &in_cue, i, self.arg.bits, &mut feats);
+                self.arg.emit(&feats, row);
+                row[A_O as usize] += self.params.arg_bias;
+                row[A_BS as usize] -= self.params.src_bias;
+                row[A_IS as usize] -= self.params.src_bias;
+            }
+            let tags = self.arg.viterbi(&em, &ARG_ALLOWED);
+            if let Some(att) = self.assemble(p, a, &tags, c0, c1) {
+                out.push(att);
+            }
+        }
+        out
+    }
+
+    fn assemble(
+        &self,
+        p: &Prepared,
+        a: usize,
+        tags: &[u8],
+        c0: usize,
+        c1: usize,
+    ) -> Option<Attribution> {
+        let t = &p.toks;
+        let segs = |b: u8, i_: u8| -> Vec<(usize, usize)> {
+            let mut v = Vec::new();
+            let mut k = 0;
+            while k < tags.len() {
+                if tags[k] == b || tags[k] == i_ {
+                    let s = k;
+                    k += 1;
+                    while k < tags.len() && tags[k] == i_ {
+                        k += 1;
+                    }
+                    v.push((a + s, a + k));
+                } else {
+                    k += 1;
+                }
+            }
+            v
+        };
+        let content_segs = segs(A_BC, A_IC);
+        // Contents made only of punctuation are noise.
+        let content_segs: Vec<(usize, usize)> = content_segs
+            .into_iter()
+            .filter(|&(s, e)| t[s..e].iter().any(|x| x.class == class::WORD))
+            .collect();
+        if content_segs.is_empty() {
+            return None;
+        }
+        let dist = |&(s, e): &(usize, usize)| {
+            if e <= c0 {
+                c0 - e
+            } else {
+                s.saturating_sub(c1)
+            }
+        };
+        let source = segs(A_BS, A_IS)
+            .into_iter()
+            .min_by_key(dist)
+            .map(|(s, e)| Span::new(t[s].span.start(), t[e - 1].span.end()));
+        let mut content = Vec::new();
+        for (s, e) in content_segs {
+            split_paragraphs(p, s, e, &mut content);
+        }
+        let direct = {
+            let (s, e) = (content[0].start(), content[content.len() - 1].end());
+            let (ts, te) = tok_range(p, Span::new(s, e)).unwrap_or((0, 0));
+            te > ts && t[ts..te].iter().filter(|x| x.inq).count() * 2 > te - ts
+        };
+        Some(Attribution {
+            content,
+            cue: Span::new(t[c0].span.start(), t[c1 - 1].span.end()),
+            source,
+            speaker: None,
+            direct,
+        })
+    }
+}
+
+impl Default for Attributor {
+    fn default() -> Attributor {
+        Attributor::new()
+    }
+}
+
+/// Appends the code-point spans of tokens `[s, e)`, one per paragraph.
+fn split_paragraphs(p: &Prepared, s: usize, e: usize, out: &mut Vec<Span>) {
+    let t = &p.toks;
+    let mut k = s;
+    while k < e {
+        let para = t[k].para;
+        let mut j = k + 1;
+        while j < e && t[j].para == para {
+            j += 1;
+        }
+        out.push(Span::new(t[k].span.start(), t[j - 1].span.end()));
+        k = j;
+    }
+}
+
+impl Attributor {
+    /// Seconds spent in each stage (preparation, cues, arguments, speakers): for benchmarks.
+    #[doc(hidden)]
+    pub fn profile(&self, doc: &Document) -> [f64; 4] {
+        let t0 = std::time::Instant::now();
+        let p = Prepared::new(doc);
+        let t1 = std::time::Instant::now();
+        let cues = self.find_cues(&p);
+        let t2 = std::time::Instant::now();
+        let atts = self.find_arguments(&p, &cues);
+        let t3 = std::time::Instant::now();
+        let _ = crate::speakers::resolve(doc, &p, atts);
+        let t4 = std::time::Instant::now();
+        [
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+            (t4 - t3).as_secs_f64(),
+        ]
+    }
+}

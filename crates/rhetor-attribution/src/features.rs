@@ -1,0 +1,639 @@
+//! Feature templates of the two taggers: the cue tagger (B/I/O over each paragraph) and the argument
+//! tagger (source and content around one cue).
+
+use crate::linear::bucket;
+use crate::prep::{class, flag, fx, Prepared};
+
+pub(crate) const BOS: u64 = 0x1234_5678_9abc_def1;
+pub(crate) const EOS: u64 = 0x0fed_cba9_8765_4321;
+
+/// Cue classes: a candidate word is the head of a cue or not.
+pub(crate) const CUE_TAGS: usize = 2;
+
+/// Argument tags.
+pub(crate) const A_O: u8 = 0;
+pub(crate) const A_BS: u8 = 1;
+pub(crate) const A_IS: u8 = 2;
+pub(crate) const A_BC: u8 = 3;
+pub(crate) const A_IC: u8 = 4;
+pub(crate) const ARG_TAGS: usize = 5;
+
+/// Legal transitions `(prev, cur)` of the argument tags (`prev == ARG_TAGS` at the start): an I tag
+/// continues its own B or I.
+pub(crate) const ARG_ALLOWED: [bool; (ARG_TAGS + 1) * ARG_TAGS] = {
+    let mut a = [true; (ARG_TAGS + 1) * ARG_TAGS];
+    let mut p = 0;
+    while p <= ARG_TAGS {
+        let ps = p as u8;
+        a[p * ARG_TAGS + A_IS as usize] = ps == A_BS || ps == A_IS;
+        a[p * ARG_TAGS + A_IC as usize] = ps == A_BC || ps == A_IC;
+        p += 1;
+    }
+    a
+};
+
+/// Speech, writing and belief verbs (and "according", ":"): cue candidates even when training never
+/// saw them, and a feature of the cue tagger.
+pub(crate) const CUE_LEXICON: &[&str] = &[
+    ":",
+    "according",
+    "say",
+    "said",
+    "says",
+    "saying",
+    "tell",
+    "told",
+    "tells",
+    "telling",
+    "add",
+    "added",
+    "adds",
+    "adding",
+    "note",
+    "noted",
+    "notes",
+    "noting",
+    "stress",
+    "stressed",
+    "stresses",
+    "stressing",
+    "underline",
+    "underlined",
+    "underlines",
+    "underlining",
+    "underscore",
+    "underscored",
+    "emphasize",
+    "emphasized",
+    "emphasise",
+    "emphasised",
+    "emphasizing",
+    "slam",
+    "slammed",
+    "slams",
+    "blast",
+    "blasted",
+    "warn",
+    "warned",
+    "warns",
+    "warning",
+    "insist",
+    "insisted",
+    "insists",
+    "write",
+    "wrote",
+    "writes",
+    "written",
+    "writing",
+    "tweet",
+    "tweeted",
+    "tweets",
+    "claim",
+    "claimed",
+    "claims",
+    "claiming",
+    "argue",
+    "argued",
+    "argues",
+    "arguing",
+    "explain",
+    "explained",
+    "explains",
+    "declare",
+    "declared",
+    "declares",
+    "announce",
+    "announced",
+    "announces",
+    "state",
+    "stated",
+    "states",
+    "report",
+    "reported",
+    "reports",
+    "reportedly",
+    "reveal",
+    "revealed",
+    "confirm",
+    "confirmed",
+    "confirms",
+    "deny",
+    "denied",
+    "denies",
+    "admit",
+    "admitted",
+    "admits",
+    "acknowledge",
+    "acknowledged",
+    "acknowledges",
+    "assert",
+    "asserted",
+    "asserts",
+    "allege",
+    "alleged",
+    "alleges",
+    "accuse",
+    "accused",
+    "accuses",
+    "criticize",
+    "criticized",
+    "criticise",
+    "criticised",
+    "condemn",
+    "condemned",
+    "condemns",
+    "denounce",
+    "denounced",
+    "praise",
+    "praised",
+    "urge",
+    "urged",
+    "urges",
+    "suggest",
+    "suggested",
+    "suggests",
+    "predict",
+    "predicted",
+    "promise",
+    "promised",
+    "promises",
+    "vow",
+    "vowed",
+    "vows",
+    "pledge",
+    "pledged",
+    "threaten",
+    "threatened",
+    "reply",
+    "replied",
+    "replies",
+    "respond",
+    "responded",
+    "answer",
+    "answered",
+    "ask",
+    "asked",
+    "asks",
+    "question",
+    "questioned",
+    "recall",
+    "recalled",
+    "recalls",
+    "observe",
+    "observed",
+    "remark",
+    "remarked",
+    "comment",
+    "commented",
+    "mention",
+    "mentioned",
+    "point",
+    "pointed",
+    "indicate",
+    "indicated",
+    "indicates",
+    "believe",
+    "believed",
+    "believes",
+    "think",
+    "thought",
+    "thinks",
+    "feel",
+    "felt",
+    "feels",
+    "fear",
+    "feared",
+    "fears",
+    "hope",
+    "hoped",
+    "hopes",
+    "expect",
+    "expected",
+    "expects",
+    "worry",
+    "worried",
+    "worries",
+    "doubt",
+    "doubted",
+    "know",
+    "knew",
+    "knows",
+    "agree",
+    "agreed",
+    "agrees",
+    "disagree",
+    "concede",
+    "conceded",
+    "conclude",
+    "concluded",
+    "estimate",
+    "estimated",
+    "maintain",
+    "maintained",
+    "maintains",
+    "contend",
+    "contended",
+    "complain",
+    "complained",
+    "lament",
+    "lamented",
+    "quip",
+    "quipped",
+    "joke",
+    "joked",
+    "scoff",
+    "scoffed",
+    "mock",
+    "mocked",
+    "dismiss",
+    "dismissed",
+    "reject",
+    "rejected",
+    "describe",
+    "described",
+    "describes",
+    "call",
+    "called",
+    "calls",
+    "calling",
+    "label",
+    "labeled",
+    "labelled",
+    "brand",
+    "branded",
+    "charge",
+    "charged",
+    "blame",
+    "blamed",
+    "attack",
+    "attacked",
+    "hail",
+    "hailed",
+    "welcome",
+    "welcomed",
+    "demand",
+    "demanded",
+    "demands",
+    "reiterate",
+    "reiterated",
+    "affirm",
+    "affirmed",
+    "assure",
+    "assured",
+    "reassure",
+    "inform",
+    "informed",
+    "cite",
+    "cited",
+    "citing",
+    "quote",
+    "quoted",
+    "quoting",
+    "show",
+    "showed",
+    "shows",
+    "shown",
+    "find",
+    "found",
+    "finds",
+    "read",
+    "reads",
+    "post",
+    "posted",
+    "posts",
+    "testify",
+    "testified",
+    "told",
+    "reckon",
+    "reckoned",
+    "opine",
+    "opined",
+    "boast",
+    "boasted",
+    "brag",
+    "bragged",
+    "concur",
+    "speculate",
+    "speculated",
+    "surmise",
+    "vowed",
+    "retort",
+    "retorted",
+    "exclaim",
+    "exclaimed",
+    "shout",
+    "shouted",
+    "yell",
+    "yelled",
+    "whisper",
+    "whispered",
+    "sigh",
+    "sighed",
+    "mutter",
+    "muttered",
+    "chant",
+    "chanted",
+    "proclaim",
+    "proclaimed",
+    "pronounce",
+    "pronounced",
+    "advise",
+    "advised",
+    "caution",
+    "cautioned",
+    "recommend",
+    "recommended",
+    "propose",
+    "proposed",
+    "request",
+    "requested",
+    "order",
+    "ordered",
+    "instruct",
+    "instructed",
+    "want",
+    "wanted",
+    "wants",
+    "wish",
+    "wished",
+    "appear",
+    "appeared",
+    "appears",
+    "seem",
+    "seemed",
+    "seems",
+    "clarify",
+    "clarified",
+    "elaborate",
+    "elaborated",
+    "summarize",
+    "summarized",
+    "continue",
+    "continued",
+    "went",
+];
+
+/// Per token: 1 = may be the head of a cue (a learned cue word or one of [`CUE_LEXICON`]), 0 = not;
+/// plus 4 for words of the lexicon.
+pub(crate) fn cue_mask(p: &Prepared, cands: &[u64], lex: &[u64], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(p.toks.iter().map(|t| {
+        let in_lex = lex.binary_search(&t.lem).is_ok();
+        if in_lex {
+            5
+        } else {
+            cands.binary_search(&t.lem).is_ok() as u8
+        }
+    }));
+}
+
+/// The cue span headed by token `i`: the head alone, or "according to".
+pub(crate) fn cue_extent(p: &Prepared, i: usize) -> usize {
+    static ACCORDING: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    let (acc, to) = *ACCORDING.get_or_init(|| {
+        (
+            crate::prep::hash_str("according"),
+            crate::prep::hash_str("to"),
+        )
+    });
+    if p.toks[i].w == acc && p.toks.get(i + 1).is_some_and(|t| t.w == to) {
+        i + 2
+    } else {
+        i + 1
+    }
+}
+
+/// Lemma hashes of [`CUE_LEXICON`], sorted.
+pub(crate) fn lexicon_hashes() -> Vec<u64> {
+    let mut v: Vec<u64> = CUE_LEXICON
+        .iter()
+        .map(|w| crate::prep::hash_str(crate::prep::lemma(w)))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+struct Fb<'a> {
+    out: &'a mut Vec<u32>,
+    bits: u32,
+}
+
+impl Fb<'_> {
+    #[inline]
+    fn f(&mut self, t: u64, vals: &[u64]) {
+        let mut h = fx(0x9d3a_11c5 ^ t.wrapping_mul(0x2545_f491_4f6c_dd1d), t);
+        for &v in vals {
+            h = fx(h, v);
+        }
+        self.out.push(bucket(h, self.bits));
+    }
+}
+
+fn dbucket(d: usize) -> u64 {
+    match d {
+        0..=5 => d as u64,
+        6..=7 => 6,
+        8..=10 => 7,
+        11..=15 => 8,
+        16..=25 => 9,
+        26..=40 => 10,
+        _ => 11,
+    }
+}
+
+/// Features of token `i` for the cue tagger; the sequence is the paragraph `[ps, pe)`.
+pub(crate) fn cue_features(
+    p: &Prepared,
+    lexinfo: u8,
+    para_has_quote: bool,
+    ps: usize,
+    pe: usize,
+    i: usize,
+    bits: u32,
+    out: &mut Vec<u32>,
+) {
+    out.clear();
+    let t = &p.toks;
+    let w = |k: isize| -> u64 {
+        let j = i as isize + k;
+        if j < ps as isize {
+            BOS
+        } else if j >= pe as isize {
+            EOS
+        } else {
+            t[j as usize].w
+        }
+    };
+    let cls = |k: isize| -> u64 {
+        let j = i as isize + k;
+        if j < ps as isize || j >= pe as isize {
+            99
+        } else {
+            let x = &t[j as usize];
+            (x.class as u64) * 8 + x.shape as u64
+        }
+    };
+    let inq = |k: isize| -> u64 {
+        let j = i as isize + k;
+        if j < ps as isize || j >= pe as isize {
+            2
+        } else {
+            t[j as usize].inq as u64
+        }
+    };
+    let x = &t[i];
+    let lem = x.lem;
+    let (ss, se) = p.sents[x.sent as usize];
+    let to_end = dbucket(se as usize - 1 - i);
+    let from_start = dbucket(i - ss as usize);
+    let mut fb = Fb { out, bits };
+    fb.f(1, &[]);
+    fb.f(2, &[x.w]);
+    fb.f(3, &[lem]);
+    fb.f(4, &[x.suf]);
+    fb.f(5, &[cls(0)]);
+    fb.f(6, &[w(-1)]);
+    fb.f(7, &[w(1)]);
+    fb.f(8, &[w(-2)]);
+    fb.f(9, &[w(2)]);
+    fb.f(10, &[w(-1), x.w]);
+    fb.f(11, &[x.w, w(1)]);
+    fb.f(12, &[lem, w(1)]);
+    fb.f(13, &[w(-1), lem]);
+    fb.f(14, &[cls(-1), cls(0), cls(1)]);
+    fb.f(15, &[inq(0)]);
+    fb.f(16, &[inq(0), lem]);
+    fb.f(17, &[lem, cls(1)]);
+    fb.f(18, &[lem, cls(-1)]);
+    fb.f(19, &[lem, from_start.min(3)]);
+    fb.f(20, &[lem, para_has_quote as u64]);
+    fb.f(21, &[lem, to_end]);
+    fb.f(22, &[w(1), w(2)]);
+    fb.f(23, &[w(-2), w(-1)]);
+    let pf = if i > ps { t[i - 1].flags & 7 } else { 8 };
+    fb.f(24, &[lem, pf as u64]);
+    fb.f(25, &[lem, cls(-2), cls(-1)]);
+    fb.f(26, &[x.w, w(1), w(2)]);
+    fb.f(27, &[lem, inq(-1), inq(1)]);
+    fb.f(28, &[cls(0), to_end.min(3), from_start.min(3)]);
+    fb.f(29, &[x.suf, cls(1)]);
+    let lx = (lexinfo >> 2) as u64;
+    fb.f(30, &[lx]);
+    fb.f(31, &[lx, cls(1), cls(-1)]);
+    fb.f(32, &[lx, x.suf]);
+}
+
+/// What the argument tagger knows about its cue.
+pub(crate) struct CueCtx {
+    pub c0: usize,
+    pub c1: usize,
+    pub lem: u64,
+    pub w_after: u64,
+    pub w_before: u64,
+    pub cls_after: u64,
+    pub inq: bool,
+    pub sent: u32,
+}
+
+impl CueCtx {
+    pub fn new(p: &Prepared, c0: usize, c1: usize) -> CueCtx {
+        let t = &p.toks;
+        let mut lem = 0x77u64;
+        for x in &t[c0..c1] {
+            lem = fx(lem, x.lem);
+        }
+        let after = t.get(c1);
+        CueCtx {
+            c0,
+            c1,
+            lem,
+            w_after: after.map_or(EOS, |x| x.w),
+            w_before: if c0 > 0 { t[c0 - 1].w } else { BOS },
+            cls_after: after.map_or(99, |x| x.class as u64 * 2 + x.inq as u64),
+            inq: t[c0].inq,
+            sent: t[c0].sent,
+        }
+    }
+}
+
+/// Features of token `i` for the argument tagger of cue `c`. `n_cue` is a prefix count of tokens
+/// that belong to any cue; `in_cue[i]` says whether token `i` does.
+pub(crate) fn arg_features(
+    p: &Prepared,
+    c: &CueCtx,
+    n_cue: &[u32],
+    in_cue: &[bool],
+    i: usize,
+    bits: u32,
+    out: &mut Vec<u32>,
+) {
+    out.clear();
+    let t = &p.toks;
+    let x = &t[i];
+    let (dir, d, lo, hi) = if i < c.c0 {
+        (0u64, c.c0 - i, i + 1, c.c0)
+    } else if i >= c.c1 {
+        (1u64, i + 1 - c.c1, c.c1, i)
+    } else {
+        (2u64, 0, i, i)
+    };
+    let db = dbucket(d);
+    let ds = d.min(6) as u64;
+    let sd = (x.sent as i64 - c.sent as i64).clamp(-3, 3) as u64;
+    let commas = (p.n_comma[hi] - p.n_comma[lo]).min(3) as u64;
+    let quotes = (p.n_quote[hi] - p.n_quote[lo]).min(3) as u64;
+    let other = ((n_cue[hi] - n_cue[lo]) > 0) as u64;
+    let w = |k: isize| -> u64 {
+        let j = i as isize + k;
+        if j < 0 || j >= t.len() as isize {
+            BOS
+        } else {
+            t[j as usize].w
+        }
+    };
+    let cl = |k: isize| -> u64 {
+        let j = i as isize + k;
+        if j < 0 || j >= t.len() as isize {
+            99
+        } else {
+            let y = &t[j as usize];
+            y.class as u64 * 8 + y.shape as u64
+        }
+    };
+    let mut fb = Fb { out, bits };
+    fb.f(100, &[dir]);
+    fb.f(101, &[dir, db]);
+    fb.f(102, &[dir, x.w]);
+    fb.f(103, &[dir, cl(0)]);
+    fb.f(104, &[dir, c.lem, db]);
+    fb.f(105, &[dir, w(-1)]);
+    fb.f(106, &[dir, w(1)]);
+    fb.f(107, &[dir, x.inq as u64, c.inq as u64, sd]);
+    fb.f(108, &[dir, sd]);
+    fb.f(109, &[dir, commas, sd]);
+    fb.f(110, &[dir, quotes, x.inq as u64]);
+    fb.f(111, &[dir, c.w_after, ds]);
+    fb.f(112, &[dir, c.w_before, ds]);
+    fb.f(113, &[dir, other, in_cue[i] as u64]);
+    fb.f(114, &[dir, (x.flags & 7) as u64, ds]);
+    fb.f(115, &[dir, x.w, x.inq as u64]);
+    fb.f(
+        116,
+        &[
+            dir,
+            (x.flags & (flag::SENT_START | flag::SENT_END | flag::PARA_START)) as u64,
+            sd,
+        ],
+    );
+    fb.f(117, &[dir, cl(-1), cl(0), cl(1)]);
+    fb.f(118, &[dir, c.cls_after, x.inq as u64, sd]);
+    fb.f(119, &[dir, c.lem]);
+    fb.f(120, &[dir, x.lem, ds]);
+    fb.f(121, &[dir, c.lem, c.w_after, ds]);
+    fb.f(122, &[dir, c.lem, x.inq as u64, sd]);
+    fb.f(123, &[dir, quotes, commas, sd]);
+    fb.f(124, &[dir, c.cls_after, commas, db]);
+    let qclose_next = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as u64;
+    fb.f(125, &[dir, cl(0), qclose_next, x.inq as u64]);
+}

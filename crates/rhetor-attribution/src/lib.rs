@@ -1,0 +1,238 @@
+//! Who says what: attribution extraction for news articles, speaker resolution, and the *voice* of any
+//! span (the author's own, or quoted from a speaker).
+//!
+//! ```
+//! use rhetor_attribution::{Attributor, Voice};
+//! use rhetor_core::{Document, Span};
+//!
+//! let doc = Document::new(
+//!     "Foreign Ministry Spokesman Bahram Qassemi said the sanctions were \"a crime\". \
+//!      The talks resume on Monday.",
+//! )
+//! .unwrap();
+//! let attributor = Attributor::new();
+//! let atts = attributor.extract(&doc);
+//! let crime = Span::new(67, 74); // "a crime"
+//! assert_eq!(doc.slice(crime), "a crime");
+//! assert_eq!(atts.voice(crime), Voice::Quoted { speaker: "Bahram Qassemi".into() });
+//! let monday = Span::new(94, 100);
+//! assert_eq!(atts.voice(monday), Voice::Author);
+//! ```
+//!
+//! # Pipeline
+//! 1. A cue tagger (first-order linear chain, averaged perceptron over hashed word, shape, quotation
+//!    and context features) marks cue words in every paragraph: *said*, *told*, *according to*,
+//!    *wrote*, *tweeted*, *believes*, a colon after a name, ….
+//! 2. For each cue, an argument tagger labels the tokens of a window around it (the cue's sentence
+//!    and its neighbours, widened to whole quotations, which may run over several paragraphs) as
+//!    source or content. Contents may be discontinuous ("…," he said, "…").
+//! 3. [`speakers`] links every source mention (a name, a surname, "he", "the spokesman",
+//!    "the ministry") to a speaker of the article, with a stable id and a display name.
+//!
+//! Both taggers are trained on PolNeAR train (see [`train`]); the model is embedded in the crate
+//! (`model/attribution.bin`, ~2 MB).
+//!
+//! # Voice
+//! [`Attributions::voice`] says whose voice a span is in: [`Voice::Quoted`] when at least half of it
+//! lies inside the content of an attribution with a resolved speaker (the innermost such content
+//! wins, so in "X said Y claimed Z" the words of Z are Y's), else [`Voice::Author`]. In JSON a voice
+//! is `"author"` or `{"quoted": "Bahram Qassemi"}` (the speaker's display name).
+#![deny(missing_docs)]
+
+pub mod brat;
+pub mod eval;
+mod extract;
+mod features;
+mod linear;
+mod prep;
+pub mod speakers;
+pub mod train;
+
+pub use extract::Attributor;
+pub use speakers::{Speaker, SpeakerKind};
+
+use rhetor_core::{Document, Span};
+use serde::{Deserialize, Serialize};
+
+/// The embedded model (see [`train`] for the command that makes it).
+pub(crate) static MODEL: &[u8] = include_bytes!("../model/attribution.bin");
+
+/// One attribution: a source says (writes, believes, …) a content, signalled by a cue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// What is said: one or more fragments in text order (a quote split by its cue, or running over
+    /// several paragraphs, has several), code points.
+    pub content: Vec<Span>,
+    /// The cue: "said", "according to", "told reporters", ":".
+    pub cue: Span,
+    /// The source mention ("Bahram Qassemi", "he", "the ministry"), when the text names one.
+    pub source: Option<Span>,
+    /// Id of the resolved speaker (see [`Attributions::speakers`]), when there is a source.
+    pub speaker: Option<String>,
+    /// True when the content is mostly a direct quotation.
+    pub direct: bool,
+}
+
+/// The attributions of one document and the speakers they resolve to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributions {
+    /// Attributions in text order of their cues.
+    pub attributions: Vec<Attribution>,
+    /// Every speaker that is the source of at least one attribution, in order of first mention.
+    pub speakers: Vec<Speaker>,
+}
+
+/// Whose voice a span of text is in.
+///
+/// Serialised as `"author"` or `{"quoted": "<speaker display name>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "VoiceRepr", into = "VoiceRepr")]
+pub enum Voice {
+    /// The outlet's own words.
+    Author,
+    /// Words the outlet attributes to a speaker.
+    Quoted {
+        /// The speaker's display name.
+        speaker: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum VoiceRepr {
+    Tag(String),
+    Quoted { quoted: String },
+}
+
+impl TryFrom<VoiceRepr> for Voice {
+    type Error = String;
+    fn try_from(r: VoiceRepr) -> Result<Voice, String> {
+        match r {
+            VoiceRepr::Tag(t) if t == "author" => Ok(Voice::Author),
+            VoiceRepr::Tag(t) => Err(format!(
+                "unknown voice {t:?} (expected \"author\" or {{\"quoted\": NAME}})"
+            )),
+            VoiceRepr::Quoted { quoted } => Ok(Voice::Quoted { speaker: quoted }),
+        }
+    }
+}
+
+impl From<Voice> for VoiceRepr {
+    fn from(v: Voice) -> VoiceRepr {
+        match v {
+            Voice::Author => VoiceRepr::Tag("author".into()),
+            Voice::Quoted { speaker } => VoiceRepr::Quoted { quoted: speaker },
+        }
+    }
+}
+
+impl std::fmt::Display for Voice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Voice::Author => f.write_str("author"),
+            Voice::Quoted { speaker } => write!(f, "quoted({speaker})"),
+        }
+    }
+}
+
+/// The spans (by index into the list given) voiced by one speaker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeakerSpans {
+    /// The speaker's id.
+    pub speaker: String,
+    /// The speaker's display name.
+    pub name: String,
+    /// Indices of the spans in the speaker's voice.
+    pub spans: Vec<usize>,
+}
+
+impl Attributions {
+    /// The speaker with this id.
+    pub fn speaker(&self, id: &str) -> Option<&Speaker> {
+        self.speakers.iter().find(|s| s.id == id)
+    }
+
+    /// The attribution whose content voices `span` (see [`Voice`]): the innermost content with a
+    /// resolved speaker that covers at least half of the span.
+    pub fn attribution_of(&self, span: Span) -> Option<&Attribution> {
+        let mut best: Option<(&Attribution, usize)> = None;
+        for a in &self.attributions {
+            if a.speaker.is_none() {
+                continue;
+            }
+            let covered: usize = a.content.iter().map(|c| c.overlap(span)).sum();
+            let inside = if span.is_empty() {
+                a.content
+                    .iter()
+                    .any(|c| c.start() <= span.start() && span.start() < c.end())
+            } else {
+                covered * 2 >= span.len()
+            };
+            if !inside {
+                continue;
+            }
+            let size: usize = a.content.iter().map(|c| c.len()).sum();
+            if best.map_or(true, |(_, s)| size < s) {
+                best = Some((a, size));
+            }
+        }
+        best.map(|(a, _)| a)
+    }
+
+    /// The speaker whose voice `span` is in, if it is not the author's.
+    pub fn speaker_of(&self, span: Span) -> Option<&Speaker> {
+        let id = self.attribution_of(span)?.speaker.as_deref()?;
+        self.speaker(id)
+    }
+
+    /// Whose voice `span` is in.
+    pub fn voice(&self, span: Span) -> Voice {
+        match self.speaker_of(span) {
+            Some(s) => Voice::Quoted {
+                speaker: s.name.clone(),
+            },
+            None => Voice::Author,
+        }
+    }
+
+    /// The voice of each span.
+    pub fn voices(&self, spans: &[Span]) -> Vec<Voice> {
+        spans.iter().map(|&s| self.voice(s)).collect()
+    }
+
+    /// Groups spans by speaker (spans in the author's voice are left out), in order of the speakers'
+    /// first mention. With technique spans this gives per-speaker technique counts.
+    pub fn by_speaker(&self, spans: &[Span]) -> Vec<SpeakerSpans> {
+        let mut groups: Vec<SpeakerSpans> = Vec::new();
+        for (i, &s) in spans.iter().enumerate() {
+            if let Some(sp) = self.speaker_of(s) {
+                match groups.iter_mut().find(|g| g.speaker == sp.id) {
+                    Some(g) => g.spans.push(i),
+                    None => groups.push(SpeakerSpans {
+                        speaker: sp.id.clone(),
+                        name: sp.name.clone(),
+                        spans: vec![i],
+                    }),
+                }
+            }
+        }
+        let order = |id: &str| self.speakers.iter().position(|s| s.id == id);
+        groups.sort_by_key(|g| order(&g.speaker));
+        groups
+    }
+}
+
+/// Whose voice `span` is in (same as [`Attributions::voice`]).
+pub fn voice(atts: &Attributions, span: Span) -> Voice {
+    atts.voice(span)
+}
+
+impl Attributor {
+    /// Extracts the attributions of `doc` and gives the voice of each span: the one call an analyser
+    /// needs to tag technique spans.
+    pub fn voices(&self, doc: &Document, spans: &[Span]) -> (Attributions, Vec<Voice>) {
+        let atts = self.extract(doc);
+        let v = atts.voices(spans);
+        (atts, v)
+    }
+}

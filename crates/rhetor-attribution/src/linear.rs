@@ -1,0 +1,358 @@
+//! A first-order linear-chain tagger over hashed features: Viterbi decoding, averaged-perceptron
+//! training and a compact serialisation (only non-zero rows, weights as `i16`).
+
+use rhetor_core::{Error, Result};
+
+/// Maps a feature hash to a bucket.
+#[inline]
+pub(crate) fn bucket(h: u64, bits: u32) -> u32 {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as u32
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Linear {
+    pub bits: u32,
+    pub ntags: usize,
+    /// `buckets × ntags`.
+    pub w: Vec<f32>,
+    /// `(ntags + 1) × ntags`: row `ntags` holds the start scores.
+    pub trans: Vec<f32>,
+}
+
+impl Linear {
+    pub fn new(bits: u32, ntags: usize) -> Linear {
+        Linear {
+            bits,
+            ntags,
+            w: vec![0.0; (1usize << bits) * ntags],
+            trans: vec![0.0; (ntags + 1) * ntags],
+        }
+    }
+
+    /// Adds the rows of `feats` (bucket ids) to `out` (`ntags` long).
+    #[inline]
+    pub fn emit(&self, feats: &[u32], out: &mut [f32]) {
+        let nt = self.ntags;
+        for &f in feats {
+            let row = &self.w[f as usize * nt..f as usize * nt + nt];
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += w;
+            }
+        }
+    }
+
+    pub fn viterbi(&self, em: &[f32], allowed: &[bool]) -> Vec<u8> {
+        viterbi(em, self.ntags, &self.trans, allowed)
+    }
+
+    /// The inference form: weights quantised to `i16` (what a saved model holds).
+    pub fn pack(&self) -> Packed {
+        let mut buf = Vec::new();
+        self.write(&mut buf);
+        Packed::read(&mut buf.as_slice()).expect("a model just written reads back")
+    }
+}
+
+/// Best tag sequence for emission scores `em` (`n × nt`); `allowed[prev * nt + cur]` says which
+/// transitions are legal (`prev == nt` for the start); `trans` is `(nt + 1) × nt` like `allowed`.
+pub(crate) fn viterbi(em: &[f32], nt: usize, trans: &[f32], allowed: &[bool]) -> Vec<u8> {
+    let n = em.len() / nt;
+    {
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut score = vec![f32::NEG_INFINITY; n * nt];
+        let mut back = vec![0u8; n * nt];
+        for t in 0..nt {
+            if allowed[nt * nt + t] {
+                score[t] = em[t] + trans[nt * nt + t];
+            }
+        }
+        for i in 1..n {
+            for t in 0..nt {
+                let mut best = f32::NEG_INFINITY;
+                let mut arg = 0u8;
+                for p in 0..nt {
+                    let s = score[(i - 1) * nt + p];
+                    if s == f32::NEG_INFINITY || !allowed[p * nt + t] {
+                        continue;
+                    }
+                    let v = s + trans[p * nt + t];
+                    if v > best {
+                        best = v;
+                        arg = p as u8;
+                    }
+                }
+                score[i * nt + t] = best + em[i * nt + t];
+                back[i * nt + t] = arg;
+            }
+        }
+        let mut last = 0usize;
+        let mut best = f32::NEG_INFINITY;
+        for t in 0..nt {
+            if score[(n - 1) * nt + t] > best {
+                best = score[(n - 1) * nt + t];
+                last = t;
+            }
+        }
+        let mut out = vec![0u8; n];
+        out[n - 1] = last as u8;
+        for i in (1..n).rev() {
+            out[i - 1] = back[i * nt + out[i] as usize];
+        }
+        out
+    }
+}
+
+impl Linear {
+    /// Serialises: bits, ntags, transitions, scale, then (bucket delta varint, ntags × i16) for every
+    /// non-zero row.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bits.to_le_bytes());
+        out.extend_from_slice(&(self.ntags as u32).to_le_bytes());
+        for &t in &self.trans {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+        let max = self.w.iter().fold(0f32, |m, &x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
+        out.extend_from_slice(&scale.to_le_bytes());
+        let nt = self.ntags;
+        let q = |x: f32| (x / scale).round().clamp(-32767.0, 32767.0) as i16;
+        let rows: Vec<usize> = (0..self.w.len() / nt)
+            .filter(|&r| self.w[r * nt..r * nt + nt].iter().any(|&x| q(x) != 0))
+            .collect();
+        out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+        let mut prev = 0usize;
+        for r in rows {
+            let mut d = (r - prev) as u64;
+            prev = r;
+            loop {
+                let b = (d & 0x7f) as u8;
+                d >>= 7;
+                if d == 0 {
+                    out.push(b);
+                    break;
+                }
+                out.push(b | 0x80);
+            }
+            for &x in &self.w[r * nt..r * nt + nt] {
+                out.extend_from_slice(&q(x).to_le_bytes());
+            }
+        }
+    }
+}
+
+/// A tagger for inference: `i16` weights times one scale (half the memory of `f32`, so more of the
+/// table stays in cache).
+#[derive(Debug, Clone)]
+pub(crate) struct Packed {
+    pub bits: u32,
+    pub ntags: usize,
+    pub wq: Vec<i16>,
+    pub scale: f32,
+    pub trans: Vec<f32>,
+    /// The serialised form, kept for writing the model back unchanged.
+    raw: Vec<u8>,
+}
+
+impl Packed {
+    /// Adds the rows of `feats` to `out` (`ntags` long).
+    #[inline]
+    pub fn emit(&self, feats: &[u32], out: &mut [f32]) {
+        let nt = self.ntags;
+        let mut acc = [0i32; 8];
+        for &f in feats {
+            let row = &self.wq[f as usize * nt..f as usize * nt + nt];
+            for (a, &w) in acc.iter_mut().zip(row) {
+                *a += w as i32;
+            }
+        }
+        for (o, a) in out.iter_mut().zip(acc) {
+            *o += a as f32 * self.scale;
+        }
+    }
+
+    pub fn viterbi(&self, em: &[f32], allowed: &[bool]) -> Vec<u8> {
+        viterbi(em, self.ntags, &self.trans, allowed)
+    }
+
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.raw);
+    }
+
+    pub fn read(buf: &mut &[u8]) -> Result<Packed> {
+        let start: &[u8] = buf;
+        let bits = take_u32(buf)?;
+        let ntags = take_u32(buf)? as usize;
+        if !(8..=24).contains(&bits) || !(1..=8).contains(&ntags) {
+            return Err(bad("header"));
+        }
+        let mut m = Packed {
+            bits,
+            ntags,
+            wq: vec![0; (1usize << bits) * ntags],
+            scale: 1.0,
+            trans: vec![0.0; (ntags + 1) * ntags],
+            raw: Vec::new(),
+        };
+        for t in m.trans.iter_mut() {
+            *t = f32::from_bits(take_u32(buf)?);
+        }
+        let scale = f32::from_bits(take_u32(buf)?);
+        let nrows = take_u32(buf)? as usize;
+        let mut r = 0usize;
+        for _ in 0..nrows {
+            let mut d = 0u64;
+            let mut shift = 0;
+            loop {
+                let (&b, rest) = buf.split_first().ok_or_else(|| bad("truncated"))?;
+                *buf = rest;
+                d |= ((b & 0x7f) as u64) << shift;
+                shift += 7;
+                if b & 0x80 == 0 {
+                    break;
+                }
+                if shift > 63 {
+                    return Err(bad("varint"));
+                }
+            }
+            r += d as usize;
+            if r >= 1usize << bits {
+                return Err(bad("row out of range"));
+            }
+            for k in 0..ntags {
+                if buf.len() < 2 {
+                    return Err(bad("truncated"));
+                }
+                m.wq[r * ntags + k] = i16::from_le_bytes([buf[0], buf[1]]);
+                *buf = &buf[2..];
+            }
+        }
+        m.scale = scale;
+        m.raw = start[..start.len() - buf.len()].to_vec();
+        Ok(m)
+    }
+}
+
+fn bad(what: &str) -> Error {
+    Error::Invalid(format!("attribution model: corrupt ({what})"))
+}
+
+pub(crate) fn take_u32(buf: &mut &[u8]) -> Result<u32> {
+    if buf.len() < 4 {
+        return Err(bad("truncated"));
+    }
+    let v = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    *buf = &buf[4..];
+    Ok(v)
+}
+
+/// Averaged structured perceptron over a [`Linear`] model.
+pub(crate) struct Perceptron {
+    pub m: Linear,
+    acc_w: Vec<f32>,
+    acc_t: Vec<f32>,
+    c: f32,
+}
+
+impl Perceptron {
+    pub fn new(bits: u32, ntags: usize) -> Perceptron {
+        let m = Linear::new(bits, ntags);
+        Perceptron {
+            acc_w: vec![0.0; m.w.len()],
+            acc_t: vec![0.0; m.trans.len()],
+            m,
+            c: 1.0,
+        }
+    }
+
+    /// One training example: `feats[i]` are token `i`'s buckets, `gold` its tags. Returns whether the
+    /// prediction was already right.
+    pub fn learn(
+        &mut self,
+        feats: &[Vec<u32>],
+        gold: &[u8],
+        allowed: &[bool],
+        mask: &dyn Fn(usize, usize) -> bool,
+    ) -> bool {
+        let nt = self.m.ntags;
+        let n = gold.len();
+        let mut em = vec![0f32; n * nt];
+        for i in 0..n {
+            self.m.emit(&feats[i], &mut em[i * nt..(i + 1) * nt]);
+            for t in 0..nt {
+                if !mask(i, t) {
+                    em[i * nt + t] = f32::NEG_INFINITY;
+                }
+            }
+        }
+        let pred = self.m.viterbi(&em, allowed);
+        let ok = pred == gold;
+        if !ok {
+            let c = self.c;
+            for i in 0..n {
+                let (g, p) = (gold[i] as usize, pred[i] as usize);
+                if g != p {
+                    for &f in &feats[i] {
+                        let f = f as usize * nt;
+                        self.m.w[f + g] += 1.0;
+                        self.acc_w[f + g] += c;
+                        self.m.w[f + p] -= 1.0;
+                        self.acc_w[f + p] -= c;
+                    }
+                }
+                let (gp, pp) = if i == 0 {
+                    (nt, nt)
+                } else {
+                    (gold[i - 1] as usize, pred[i - 1] as usize)
+                };
+                if (gp, g) != (pp, p) {
+                    self.m.trans[gp * nt + g] += 1.0;
+                    self.acc_t[gp * nt + g] += c;
+                    self.m.trans[pp * nt + p] -= 1.0;
+                    self.acc_t[pp * nt + p] -= c;
+                }
+            }
+        }
+        self.c += 1.0;
+        ok
+    }
+
+    /// One classification example (no sequence): returns whether it was already right.
+    pub fn learn_one(&mut self, feats: &[u32], gold: usize) -> bool {
+        let nt = self.m.ntags;
+        let mut sc = vec![0f32; nt];
+        self.m.emit(feats, &mut sc);
+        let mut pred = 0;
+        for t in 1..nt {
+            if sc[t] > sc[pred] {
+                pred = t;
+            }
+        }
+        let ok = pred == gold;
+        if !ok {
+            let c = self.c;
+            for &f in feats {
+                let f = f as usize * nt;
+                self.m.w[f + gold] += 1.0;
+                self.acc_w[f + gold] += c;
+                self.m.w[f + pred] -= 1.0;
+                self.acc_w[f + pred] -= c;
+            }
+        }
+        self.c += 1.0;
+        ok
+    }
+
+    /// The averaged model.
+    pub fn finish(mut self) -> Linear {
+        let c = self.c;
+        for (w, a) in self.m.w.iter_mut().zip(&self.acc_w) {
+            *w -= a / c;
+        }
+        for (w, a) in self.m.trans.iter_mut().zip(&self.acc_t) {
+            *w -= a / c;
+        }
+        self.m
+    }
+}

@@ -1,0 +1,333 @@
+//! Training the two taggers from a PolNeAR-style folder (`text/NAME.txt`, `attributions/NAME.ann`),
+//! and scoring an [`Attributor`] on one.
+//!
+//! The shipped model is made by
+//! `cargo run --release -p rhetor-attribution --example train-attribution -- ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin`.
+
+use crate::brat::{self, BratAttribution};
+use crate::eval::{Report, Scorer};
+use crate::extract::{tok_range, window, Attributor, Params};
+use crate::features::*;
+use crate::linear::Perceptron;
+use crate::prep::Prepared;
+use rhetor_core::text::DEFAULT_MAX_BYTES;
+use rhetor_core::{Document, Error, Result};
+use std::path::Path;
+
+/// An article with its gold attributions.
+#[derive(Debug, Clone)]
+pub struct GoldDoc {
+    /// File stem.
+    pub name: String,
+    /// The text.
+    pub doc: Document,
+    /// Gold attributions.
+    pub atts: Vec<BratAttribution>,
+}
+
+/// Reads `dir/text/NAME.txt` and `dir/attributions/NAME.ann` (an absent `.ann` means none), sorted by
+/// name.
+pub fn read_corpus(dir: &Path) -> Result<Vec<GoldDoc>> {
+    let tdir = dir.join("text");
+    let adir = dir.join("attributions");
+    let rd = std::fs::read_dir(&tdir).map_err(|e| Error::io(&tdir, e))?;
+    let mut names: Vec<String> = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(&tdir, e))?;
+        if let Some(stem) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.strip_suffix(".txt"))
+        {
+            names.push(stem.to_string());
+        }
+    }
+    names.sort();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let doc = Document::read(&tdir.join(format!("{name}.txt")), DEFAULT_MAX_BYTES)?;
+        let ann = adir.join(format!("{name}.ann"));
+        let atts = if ann.exists() {
+            brat::read_ann(&ann)?
+        } else {
+            Vec::new()
+        };
+        out.push(GoldDoc { name, doc, atts });
+    }
+    Ok(out)
+}
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// log2 of the feature buckets of the cue tagger.
+    pub cue_bits: u32,
+    /// log2 of the feature buckets of the argument tagger.
+    pub arg_bits: u32,
+    /// Shuffling seed.
+    pub seed: u64,
+    /// A word may start a cue when at least this share of its training occurrences do (or it is in
+    /// the built-in lexicon).
+    pub cand_rate: f64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> TrainOptions {
+        TrainOptions {
+            epochs: 8,
+            cue_bits: 18,
+            arg_bits: 18,
+            seed: 17,
+            cand_rate: 0.01,
+        }
+    }
+}
+
+/// The cue of a gold attribution as the extractor would find it: its head (the first word of the
+/// gold cue that is a lexicon word, else the first candidate, else the first word) and
+/// [`cue_extent`].
+fn gold_cue(p: &Prepared, a: &BratAttribution, mask: &[u8]) -> Option<(usize, usize)> {
+    let (s, e) = tok_range(p, *a.cue.first()?)?;
+    let head = (s..e)
+        .find(|&k| mask[k] & 4 != 0)
+        .or_else(|| (s..e).find(|&k| mask[k] & 3 != 0))
+        .unwrap_or(s);
+    Some((head, cue_extent(p, head)))
+}
+
+fn covered(p: &Prepared, spans: &[rhetor_core::Span], out: &mut [bool], offset: usize) {
+    for &s in spans {
+        if let Some((a, b)) = tok_range(p, s) {
+            for k in a..b {
+                if k >= offset && k - offset < out.len() {
+                    out[k - offset] = true;
+                }
+            }
+        }
+    }
+}
+
+/// Trains a model. `log` receives one line per epoch.
+pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -> Attributor {
+    let lex = lexicon_hashes();
+    let cands = learn_candidates(docs, opts.cand_rate, &lex);
+    log(&format!(
+        "{} cue-start words (+{} in the lexicon)",
+        cands.len(),
+        lex.len()
+    ));
+    let mut cue = Perceptron::new(opts.cue_bits, CUE_TAGS);
+    let mut mask = Vec::new();
+    let mut arg = Perceptron::new(opts.arg_bits, ARG_TAGS);
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    let mut rng = opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut feats: Vec<Vec<u32>> = Vec::new();
+    for epoch in 0..opts.epochs {
+        // Fisher–Yates with xorshift.
+        for i in (1..order.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(i, (rng % (i as u64 + 1)) as usize);
+        }
+        let (mut cue_ok, mut cue_n, mut arg_ok, mut arg_n) = (0, 0, 0, 0);
+        let (mut cov_tok, mut all_tok) = (0usize, 0usize);
+        for &di in &order {
+            let d = &docs[di];
+            let p = Prepared::new(&d.doc);
+            let n = p.toks.len();
+            // Gold cues.
+            cue_mask(&p, &cands, &lex, &mut mask);
+            let mut gold_cues: Vec<(usize, usize)> = d
+                .atts
+                .iter()
+                .filter_map(|a| gold_cue(&p, a, &mask))
+                .collect();
+            gold_cues.sort();
+            gold_cues.dedup();
+            cue_mask(&p, &cands, &lex, &mut mask);
+            let mut is_head = vec![false; n];
+            for &(s, _) in &gold_cues {
+                is_head[s] = true;
+            }
+            let mut para = u32::MAX;
+            let mut has_q = false;
+            let mut f = Vec::new();
+            for i in 0..n {
+                if mask[i] & 3 == 0 {
+                    continue;
+                }
+                let t = &p.toks[i];
+                let (ps, pe) = p.paras[t.para as usize];
+                if t.para != para {
+                    para = t.para;
+                    has_q = p.toks[ps as usize..pe as usize].iter().any(|t| t.inq);
+                }
+                cue_features(
+                    &p,
+                    mask[i],
+                    has_q,
+                    ps as usize,
+                    pe as usize,
+                    i,
+                    opts.cue_bits,
+                    &mut f,
+                );
+                cue_ok += cue.learn_one(&f, is_head[i] as usize) as usize;
+                cue_n += 1;
+            }
+            // Argument tagger, one gold attribution at a time.
+            let mut in_cue = vec![false; n];
+            for &(s, e) in &gold_cues {
+                in_cue[s..e].iter_mut().for_each(|x| *x = true);
+            }
+            let mut n_cue = Vec::with_capacity(n + 1);
+            n_cue.push(0u32);
+            let mut k = 0;
+            for &c in &in_cue {
+                k += c as u32;
+                n_cue.push(k);
+            }
+            for a in &d.atts {
+                let Some((c0, c1)) = gold_cue(&p, a, &mask) else {
+                    continue;
+                };
+                let (ws, we) = window(&p, c0, c1);
+                let len = we - ws;
+                let mut is_c = vec![false; len];
+                let mut is_s = vec![false; len];
+                covered(&p, &a.content, &mut is_c, ws);
+                if let Some(s) = &a.source {
+                    covered(&p, s, &mut is_s, ws);
+                }
+                if epoch == 0 {
+                    let mut tot = vec![false; n];
+                    covered(&p, &a.content, &mut tot, 0);
+                    if let Some(s) = &a.source {
+                        covered(&p, s, &mut tot, 0);
+                    }
+                    all_tok += tot.iter().filter(|&&x| x).count();
+                    cov_tok += is_c
+                        .iter()
+                        .zip(&is_s)
+                        .enumerate()
+                        .filter(|&(k, (&c, &s))| (c || s) && !(ws + k >= c0 && ws + k < c1))
+                        .count();
+                }
+                let mut tags = vec![A_O; len];
+                for k in 0..len {
+                    let i = ws + k;
+                    if i >= c0 && i < c1 {
+                        continue;
+                    }
+                    let prev = if k > 0 { tags[k - 1] } else { A_O };
+                    if is_s[k] {
+                        tags[k] = if prev == A_BS || prev == A_IS {
+                            A_IS
+                        } else {
+                            A_BS
+                        };
+                    } else if is_c[k] {
+                        tags[k] = if prev == A_BC || prev == A_IC {
+                            A_IC
+                        } else {
+                            A_BC
+                        };
+                    }
+                }
+                let ctx = CueCtx::new(&p, c0, c1);
+                feats.resize(len, Vec::new());
+                for k in 0..len {
+                    arg_features(
+                        &p,
+                        &ctx,
+                        &n_cue,
+                        &in_cue,
+                        ws + k,
+                        opts.arg_bits,
+                        &mut feats[k],
+                    );
+                }
+                let amask = |k: usize, t: usize| {
+                    let i = ws + k;
+                    !(i >= c0 && i < c1) || t == A_O as usize
+                };
+                arg_ok += arg.learn(&feats[..len], &tags, &ARG_ALLOWED, &amask) as usize;
+                arg_n += 1;
+            }
+        }
+        let mut line = format!(
+            "epoch {}: cue paragraphs right {:.3}, argument windows right {:.3}",
+            epoch + 1,
+            cue_ok as f64 / cue_n.max(1) as f64,
+            arg_ok as f64 / arg_n.max(1) as f64
+        );
+        if epoch == 0 {
+            line.push_str(&format!(
+                " (window covers {:.3} of gold role tokens)",
+                cov_tok as f64 / all_tok.max(1) as f64
+            ));
+        }
+        log(&line);
+    }
+    Attributor {
+        cue: cue.finish().pack(),
+        arg: arg.finish().pack(),
+        params: Params::default(),
+        cands,
+        lex,
+    }
+}
+
+/// Lemmas that start a gold cue in at least `rate` of their occurrences, sorted.
+fn learn_candidates(docs: &[GoldDoc], rate: f64, lex: &[u64]) -> Vec<u64> {
+    let mut seen: std::collections::HashMap<u64, (u32, u32)> = Default::default();
+    let mut mask = Vec::new();
+    for d in docs {
+        let p = Prepared::new(&d.doc);
+        let mut start = vec![false; p.toks.len()];
+        cue_mask(&p, &[], lex, &mut mask);
+        for a in &d.atts {
+            if let Some((s, _)) = gold_cue(&p, a, &mask) {
+                start[s] = true;
+            }
+        }
+        for (t, &s) in p.toks.iter().zip(&start) {
+            let e = seen.entry(t.lem).or_default();
+            e.0 += 1;
+            e.1 += s as u32;
+        }
+    }
+    let mut v: Vec<u64> = seen
+        .into_iter()
+        .filter(|&(_, (n, c))| c > 0 && c as f64 >= rate * n as f64)
+        .map(|(h, _)| h)
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Extracts from every document and scores against its gold.
+pub fn evaluate(att: &Attributor, docs: &[GoldDoc]) -> Report {
+    let mut sc = Scorer::new();
+    for d in docs {
+        let pred = brat::to_brat(&att.extract(&d.doc));
+        sc.add(&d.atts, &pred);
+    }
+    sc.report()
+}
+
+impl Attributor {
+    /// Sets the decoding biases (added to the "outside" scores; negative values find more cues,
+    /// longer contents, more sources).
+    pub fn with_biases(mut self, cue: f32, arg: f32, source: f32) -> Attributor {
+        self.params = Params {
+            cue_bias: cue,
+            arg_bias: arg,
+            src_bias: source,
+        };
+        self
+    }
+}

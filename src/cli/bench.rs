@@ -1,7 +1,89 @@
-//! `rhetor bench` (in progress).
-use anyhow::Result;
+//! `rhetor bench`: model load time, prediction throughput and peak memory over a folder of articles.
+
+use super::ModelArg;
+use anyhow::{bail, Result};
+use rayon::prelude::*;
+use rhetor::{corpus, Analyzer};
+use std::path::PathBuf;
 use std::process::ExitCode;
-/// Flags.
+use std::time::Instant;
+
+/// Flags of `rhetor bench`.
 #[derive(clap::Args, Debug)]
-pub struct BenchArgs {}
-pub fn run(_a: &BenchArgs) -> Result<ExitCode> { anyhow::bail!("not yet") }
+pub struct BenchArgs {
+    /// Folder of articleN.txt files (e.g. ../shared/data/ptc/test-articles).
+    #[arg(long, value_name = "DIR")]
+    pub articles: PathBuf,
+    /// Timed passes over the folder (the best is reported).
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    #[command(flatten)]
+    pub model: ModelArg,
+}
+
+pub fn run(args: &BenchArgs) -> Result<ExitCode> {
+    if args.rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
+    // Model load: best of 5 (the first also pays for page faults on the binary).
+    let mut load = f64::MAX;
+    let mut analyzer: Option<Analyzer> = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let a = args.model.load()?;
+        load = load.min(t.elapsed().as_secs_f64());
+        analyzer = Some(a);
+    }
+    let analyzer = analyzer.expect("loaded");
+    let articles = corpus::read_articles(&args.articles)?;
+    let bytes: usize = articles.iter().map(|a| a.doc.text().len()).sum();
+    let mb = bytes as f64 / 1e6;
+    let mut par = f64::MAX;
+    let mut spans = 0;
+    for _ in 0..args.rounds {
+        let t = Instant::now();
+        spans = articles
+            .par_iter()
+            .map(|a| analyzer.analyze_document(&a.doc).spans.len())
+            .sum::<usize>();
+        par = par.min(t.elapsed().as_secs_f64());
+    }
+    let t = Instant::now();
+    for a in &articles {
+        std::hint::black_box(analyzer.analyze_document(&a.doc));
+    }
+    let single = t.elapsed().as_secs_f64();
+    let threads = rayon::current_num_threads();
+    println!("model           {}", analyzer.model_name());
+    println!(
+        "articles        {} ({:.2} MB of text, {} spans found)",
+        articles.len(),
+        mb,
+        spans
+    );
+    println!("model load      {:.1} ms", load * 1e3);
+    println!(
+        "predict, {threads} threads: {:.1} articles/s, {:.2} MB/s (best of {})",
+        articles.len() as f64 / par,
+        mb / par,
+        args.rounds
+    );
+    println!(
+        "predict, 1 thread:  {:.1} articles/s, {:.2} MB/s",
+        articles.len() as f64 / single,
+        mb / single
+    );
+    match peak_rss_mb() {
+        Some(rss) => println!("peak RSS        {rss:.1} MB"),
+        None => println!("peak RSS        unavailable (no /proc/self/status)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`).
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

@@ -50,8 +50,14 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         let si = score::si(&gold, &pred);
         let (flc, per) = score::flc(&gold, &pred);
         if !args.json {
-            println!("SI   P {:.4}  R {:.4}  F1 {:.4}   ({} predicted, {} gold spans after merging)", si.precision, si.recall, si.f1, si.n_pred, si.n_gold);
-            println!("FLC  P {:.4}  R {:.4}  F1 {:.4}", flc.precision, flc.recall, flc.f1);
+            println!(
+                "SI   P {:.4}  R {:.4}  F1 {:.4}   ({} predicted, {} gold spans after merging)",
+                si.precision, si.recall, si.f1, si.n_pred, si.n_gold
+            );
+            println!(
+                "FLC  P {:.4}  R {:.4}  F1 {:.4}",
+                flc.precision, flc.recall, flc.f1
+            );
         }
         json.insert("si".into(), prf_json(&si));
         json.insert("flc".into(), prf_json(&flc));
@@ -62,11 +68,17 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     if let Some(p) = &args.tc {
         let pred = corpus::read_labels(p)?;
         if pred.iter().any(|r| r.technique.is_none()) {
-            bail!("{}: TC predictions must name a technique on every row", p.display());
+            bail!(
+                "{}: TC predictions must name a technique on every row",
+                p.display()
+            );
         }
         let (tc, per) = score::tc(&gold, &pred);
         if !args.json {
-            println!("TC   micro-F1 {:.4}   ({} rows predicted, {} gold)", tc.f1, tc.n_pred, tc.n_gold);
+            println!(
+                "TC   micro-F1 {:.4}   ({} rows predicted, {} gold)",
+                tc.f1, tc.n_pred, tc.n_gold
+            );
         }
         json.insert("tc".into(), prf_json(&tc));
         json.insert("tc_per_technique".into(), per_json(&per));
@@ -90,18 +102,31 @@ fn prf_json(p: &Prf) -> serde_json::Value {
 }
 
 fn per_json(per: &BTreeMap<Technique, Prf>) -> serde_json::Value {
-    per.iter().map(|(t, p)| (t.name().to_string(), prf_json(p))).collect::<serde_json::Map<_, _>>().into()
+    per.iter()
+        .map(|(t, p)| (t.name().to_string(), prf_json(p)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The per-technique table: FLC P/R/F1 and, when given, TC P/R/F1.
 pub fn print_table(flc: &BTreeMap<Technique, Prf>, tc: Option<&BTreeMap<Technique, Prf>>) {
-    print!("{:<36} {:>6} {:>6} {:>6} {:>6}", "technique", "gold", "FLC P", "FLC R", "FLC F1");
+    print!(
+        "{:<36} {:>6} {:>6} {:>6} {:>6}",
+        "technique", "gold", "FLC P", "FLC R", "FLC F1"
+    );
     if tc.is_some() {
         print!(" {:>6} {:>6} {:>6}", "TC P", "TC R", "TC F1");
     }
     println!();
     for (t, p) in flc {
-        print!("{:<36} {:>6} {:>6.3} {:>6.3} {:>6.3}", t.name(), p.n_gold, p.precision, p.recall, p.f1);
+        print!(
+            "{:<36} {:>6} {:>6.3} {:>6.3} {:>6.3}",
+            t.name(),
+            p.n_gold,
+            p.precision,
+            p.recall,
+            p.f1
+        );
         if let Some(q) = tc.and_then(|m| m.get(t)) {
             print!(" {:>6.3} {:>6.3} {:>6.3}", q.precision, q.recall, q.f1);
         }
@@ -110,8 +135,18 @@ pub fn print_table(flc: &BTreeMap<Technique, Prf>, tc: Option<&BTreeMap<Techniqu
 }
 
 fn print_tc_table(tc: &BTreeMap<Technique, Prf>) {
-    println!("{:<36} {:>6} {:>6} {:>6} {:>6}", "technique", "gold", "TC P", "TC R", "TC F1");
+    println!(
+        "{:<36} {:>6} {:>6} {:>6} {:>6}",
+        "technique", "gold", "TC P", "TC R", "TC F1"
+    );
     for (t, p) in tc {
-        println!("{:<36} {:>6} {:>6.3} {:>6.3} {:>6.3}", t.name(), p.n_gold, p.precision, p.recall, p.f1);
+        println!(
+            "{:<36} {:>6} {:>6.3} {:>6.3} {:>6.3}",
+            t.name(),
+            p.n_gold,
+            p.precision,
+            p.recall,
+            p.f1
+        );
     }
 }

@@ -36,7 +36,11 @@ impl ModelArg {
 pub fn progress(len: usize, what: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(
         Some(len as u64),
-        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
     );
     pb.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
@@ -50,7 +54,12 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
 /// `rhetor techniques`.
 pub fn techniques() -> Result<ExitCode> {
     for t in Technique::ALL {
-        println!("{}\n  {}\n  e.g. \"{}\"\n", t.name(), t.definition(), t.example());
+        println!(
+            "{}\n  {}\n  e.g. \"{}\"\n",
+            t.name(),
+            t.definition(),
+            t.example()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

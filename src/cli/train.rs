@@ -33,6 +33,21 @@ pub struct TrainArgs {
     /// Passes of the technique classifier over the data.
     #[arg(long, default_value_t = TrainOptions::default().classifier.epochs)]
     pub classifier_epochs: usize,
+    /// AdaGrad learning rate of the span tagger.
+    #[arg(long, default_value_t = TrainOptions::default().tagger.lr)]
+    pub tagger_lr: f32,
+    /// L2 strength of the span tagger.
+    #[arg(long, default_value_t = TrainOptions::default().tagger.l2)]
+    pub tagger_l2: f32,
+    /// AdaGrad learning rate of the technique classifier.
+    #[arg(long, default_value_t = TrainOptions::default().classifier.lr)]
+    pub classifier_lr: f32,
+    /// L2 strength of the technique classifier.
+    #[arg(long, default_value_t = TrainOptions::default().classifier.l2)]
+    pub classifier_l2: f32,
+    /// Drop features seen fewer times than this.
+    #[arg(long, default_value_t = TrainOptions::default().min_count)]
+    pub min_count: u32,
     /// Write the out-of-fold predictions of the cross-validation here (PTC rows).
     #[arg(long, value_name = "FILE", requires = "cv")]
     pub cv_predictions: Option<PathBuf>,
@@ -45,36 +60,65 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         articles.truncate(n);
     }
     let labels = corpus::read_labels(&args.labels)?;
-    let labels: Vec<_> = labels.into_iter().filter(|r| articles.iter().any(|a| a.id == r.id) || args.limit.is_none()).collect();
+    let labels: Vec<_> = labels
+        .into_iter()
+        .filter(|r| articles.iter().any(|a| a.id == r.id) || args.limit.is_none())
+        .collect();
     corpus::check_labels(&labels, &args.labels, &articles)?;
     if labels.iter().all(|r| r.technique.is_none()) {
-        bail!("{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows", args.labels.display());
+        bail!(
+            "{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows",
+            args.labels.display()
+        );
     }
-    eprintln!("read {} articles and {} label rows in {:.1}s", articles.len(), labels.len(), t0.elapsed().as_secs_f64());
+    eprintln!(
+        "read {} articles and {} label rows in {:.1}s",
+        articles.len(),
+        labels.len(),
+        t0.elapsed().as_secs_f64()
+    );
     let mut opts = TrainOptions::default();
     opts.tagger.epochs = args.tagger_epochs;
     opts.classifier.epochs = args.classifier_epochs;
+    opts.tagger.lr = args.tagger_lr;
+    opts.tagger.l2 = args.tagger_l2;
+    opts.classifier.lr = args.classifier_lr;
+    opts.classifier.l2 = args.classifier_l2;
+    opts.min_count = args.min_count;
     let mut scores = std::collections::BTreeMap::new();
     if let Some(k) = args.cv {
         if k < 2 || k > articles.len() {
-            bail!("--cv {k}: need 2 <= K <= number of articles ({})", articles.len());
+            bail!(
+                "--cv {k}: need 2 <= K <= number of articles ({})",
+                articles.len()
+            );
         }
         let t = Instant::now();
         let mut grid = Vec::new();
-        for threshold in [0.2, 0.25, 0.3, 0.35, 0.4, 0.5] {
-            for join_gap in [0, 10] {
-                grid.push(Decode { threshold, join_gap, ..opts.decode });
+        for threshold in [0.1, 0.15, 0.2, 0.25, 0.3, 0.4] {
+            for second_label in [0.2, 0.3, 0.45, 1.1] {
+                grid.push(Decode {
+                    threshold,
+                    second_label,
+                    ..opts.decode
+                });
             }
         }
         let cv = cross_validate(&articles, &labels, k, &opts, &grid);
-        eprintln!("{k}-fold cross-validation in {:.1}s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "{k}-fold cross-validation in {:.1}s",
+            t.elapsed().as_secs_f64()
+        );
         println!("decoding sweep (out-of-fold):");
         for (d, si, flc) in &cv.sweep {
-            println!("  threshold {:.2} join_gap {:>2}: SI F1 {:.4}  FLC F1 {:.4}", d.threshold, d.join_gap, si.f1, flc.f1);
+            println!(
+                "  threshold {:.2} second_label {:.2}: SI F1 {:.4}  FLC F1 {:.4}",
+                d.threshold, d.second_label, si.f1, flc.f1
+            );
         }
         println!(
-            "\n{k}-fold CV with threshold {:.2}, join_gap {}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
-            cv.best.threshold, cv.best.join_gap, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
+            "\n{k}-fold CV with threshold {:.2}, second_label {:.2}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
+            cv.best.threshold, cv.best.second_label, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
         );
         print_table(&cv.flc_per, Some(&cv.tc_per));
         opts.decode = cv.best;
@@ -96,7 +140,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     let model = train(&articles, &labels, &opts, manifest);
     let bytes = model.to_bytes();
     write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    eprintln!("trained in {:.1}s; wrote {} ({:.1} MB)", t.elapsed().as_secs_f64(), args.out.display(), bytes.len() as f64 / 1e6);
+    eprintln!(
+        "trained in {:.1}s; wrote {} ({:.1} MB)",
+        t.elapsed().as_secs_f64(),
+        args.out.display(),
+        bytes.len() as f64 / 1e6
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -65,7 +65,7 @@ pub struct Analysis {
 impl Analysis {
     /// Builds an analysis from a document and a model's detections (deduplicated and sorted).
     pub fn new(doc: &Document, model: &str, mut detections: Vec<Detection>) -> Analysis {
-        detections.sort_by(|a, b| (a.span, a.technique).cmp(&(b.span, b.technique)));
+        detections.sort_by_key(|d| (d.span, d.technique));
         detections.dedup_by(|a, b| a.span == b.span && a.technique == b.technique);
         let spans: Vec<TechniqueSpan> = detections
             .iter()

@@ -33,6 +33,12 @@ pub enum Error {
         /// Offset of the first NUL byte.
         byte: usize,
     },
+    /// Input has no text.
+    #[error("{origin}: empty input, nothing to analyse")]
+    Empty {
+        /// File name or "<stdin>".
+        origin: String,
+    },
     /// Input is over the size limit.
     #[error("input is {bytes} bytes, over the limit of {limit} bytes; split it into articles or raise the limit (--max-bytes)")]
     TooLarge {

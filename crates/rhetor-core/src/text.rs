@@ -65,7 +65,8 @@ impl Document {
         })
     }
 
-    /// Decodes bytes as UTF-8; `origin` (usually a path) names the input in the error.
+    /// Decodes bytes as UTF-8; `origin` (usually a path) names the input in the error. An input with
+    /// nothing but white space is an error too: there is nothing to analyse, and it is usually a mistake.
     pub fn from_bytes(bytes: Vec<u8>, origin: &str, max_bytes: usize) -> Result<Document> {
         if bytes.len() > max_bytes {
             return Err(Error::TooLarge {
@@ -81,6 +82,9 @@ impl Document {
             });
         }
         match String::from_utf8(bytes) {
+            Ok(s) if s.trim().is_empty() => Err(Error::Empty {
+                origin: origin.to_string(),
+            }),
             Ok(s) => Document::with_limit(s, max_bytes),
             Err(e) => Err(Error::NotUtf8 {
                 origin: origin.to_string(),
@@ -463,6 +467,8 @@ mod tests {
         let err = Document::from_bytes(b"PK\x03\x04\x00\x00".to_vec(), "a.zip", DEFAULT_MAX_BYTES)
             .unwrap_err();
         assert!(err.to_string().contains("binary"), "{err}");
+        let err = Document::from_bytes(b" \r\n".to_vec(), "e.txt", DEFAULT_MAX_BYTES).unwrap_err();
+        assert_eq!(err.to_string(), "e.txt: empty input, nothing to analyse");
         let err = Document::with_limit("x".repeat(100), 10).unwrap_err();
         assert!(err.to_string().contains("100 bytes"), "{err}");
     }

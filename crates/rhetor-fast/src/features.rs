@@ -20,12 +20,14 @@ fn h(kind: u8, parts: &[&str]) -> Feat {
 }
 
 const STOP: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is",
-    "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "he", "she", "they",
-    "we", "i", "you", "his", "her", "their", "our", "my", "your", "him", "them", "us", "me", "not", "no", "so", "do",
-    "does", "did", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "must", "which",
-    "who", "whom", "what", "when", "where", "why", "how", "than", "then", "there", "here", "also", "just", "about",
-    "into", "over", "after", "before", "up", "down", "out", "all", "any", "some", "said", "says", "s", "t",
+    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
+    "these", "those", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my",
+    "your", "him", "them", "us", "me", "not", "no", "so", "do", "does", "did", "has", "have",
+    "had", "will", "would", "can", "could", "should", "may", "might", "must", "which", "who",
+    "whom", "what", "when", "where", "why", "how", "than", "then", "there", "here", "also", "just",
+    "about", "into", "over", "after", "before", "up", "down", "out", "all", "any", "some", "said",
+    "says", "s", "t",
 ];
 
 fn is_stop(w: &str) -> bool {
@@ -102,6 +104,8 @@ pub struct Prepared<'a> {
     line_len: Vec<u32>,
     line_excl: Vec<bool>,
     line_q: Vec<bool>,
+    /// Probability that each line holds a propaganda span (from the sentence model), when known.
+    pub line_prob: Option<Vec<f32>>,
     in_quote: Vec<bool>,
     /// Index into `content` for content-word tokens.
     content_ix: Vec<Option<u32>>,
@@ -127,7 +131,10 @@ impl<'a> Prepared<'a> {
         let mut cur = 0u32;
         let mut last_b = 0usize;
         for t in &toks {
-            cur += text.as_bytes()[last_b..t.byte_start].iter().filter(|&&b| b == b'\n').count() as u32;
+            cur += text.as_bytes()[last_b..t.byte_start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u32;
             last_b = t.byte_start;
             line.push(cur);
         }
@@ -210,6 +217,7 @@ impl<'a> Prepared<'a> {
             line_len,
             line_excl,
             line_q,
+            line_prob: None,
             in_quote,
             content_ix,
             content,
@@ -241,7 +249,9 @@ impl<'a> Prepared<'a> {
 
     /// How often the content bigram starting or ending at token `k` occurs in the article.
     fn bigram_rep(&self, k: usize) -> u32 {
-        let Some(c) = self.content_ix[k] else { return 0 };
+        let Some(c) = self.content_ix[k] else {
+            return 0;
+        };
         let c = c as usize;
         let mut best = 0;
         if c + 1 < self.content_id.len() {
@@ -276,7 +286,10 @@ impl<'a> Prepared<'a> {
             cs[cs.len().saturating_sub(3)..].iter().collect()
         };
         out.push(h(11, &[&suf]));
-        out.push(h(12, &[sh, if self.line_first[k] { "first" } else { "mid" }]));
+        out.push(h(
+            12,
+            &[sh, if self.line_first[k] { "first" } else { "mid" }],
+        ));
         if self.line_first[k] {
             out.push(h(13, &[]));
         }
@@ -311,8 +324,55 @@ impl<'a> Prepared<'a> {
         if raw.starts_with('#') || (k > 0 && self.raw[k - 1] == "#") {
             out.push(h(25, &[]));
         }
+        if let Some(lp) = &self.line_prob {
+            let b = ((lp[self.line[k] as usize] * 10.0) as usize).min(9);
+            out.push(h(27, &[&b.to_string()]));
+            out.push(h(
+                28,
+                &[
+                    &b.to_string(),
+                    if self.line_first[k] { "first" } else { sh },
+                ],
+            ));
+        }
         // The previous and next punctuation shape the clause (quotes, colons, dashes).
-        out.push(h(26, &[shape(self.word(ki - 1)), sh, shape(self.word(ki + 1))]));
+        out.push(h(
+            26,
+            &[shape(self.word(ki - 1)), sh, shape(self.word(ki + 1))],
+        ));
+    }
+
+    /// Number of lines (the last token's line + 1).
+    pub fn n_lines(&self) -> usize {
+        self.line.last().map_or(0, |&l| l as usize + 1)
+    }
+
+    /// The sentence model's features of every line: words, bigrams, punctuation, length, title.
+    pub fn line_features(&self) -> Vec<Vec<Feat>> {
+        let mut out = vec![Vec::new(); self.n_lines()];
+        for (l, f) in out.iter_mut().enumerate() {
+            f.push(h(200, &[]));
+            if l == 0 {
+                f.push(h(201, &[]));
+            }
+        }
+        for k in 0..self.len() {
+            let f = &mut out[self.line[k] as usize];
+            f.push(h(202, &[&self.lower[k]]));
+            if k + 1 < self.len() && self.line[k + 1] == self.line[k] {
+                f.push(h(203, &[&self.lower[k], &self.lower[k + 1]]));
+            }
+            if self.line_first[k] {
+                f.push(h(204, &[bucket(self.line_len[k] as usize)]));
+            }
+            if let Some(c) = self.content_ix[k] {
+                if self.bigram_rep(k) > 1 {
+                    f.push(h(205, &[]));
+                }
+                let _ = c;
+            }
+        }
+        out
     }
 
     /// Token indices overlapping a code-point span.
@@ -324,7 +384,9 @@ impl<'a> Prepared<'a> {
 
     /// Stemmed content words of a token range, used to find a span's repetitions.
     fn content_key(&self, r: std::ops::Range<usize>) -> Vec<u32> {
-        r.filter_map(|k| self.content_ix[k]).map(|c| self.content_id[c as usize]).collect()
+        r.filter_map(|k| self.content_ix[k])
+            .map(|c| self.content_id[c as usize])
+            .collect()
     }
 
     /// How many times the span's content words occur in the article (itself included), and how many
@@ -394,7 +456,13 @@ impl<'a> Prepared<'a> {
                     out.push(h(111, &[&self.lower[k]]));
                 }
             }
-            out.push(h(112, &[if s == a { "start" } else { "in" }, if e == b { "end" } else { "in" }]));
+            out.push(h(
+                112,
+                &[
+                    if s == a { "start" } else { "in" },
+                    if e == b { "end" } else { "in" },
+                ],
+            ));
             if self.line[a] == 0 {
                 out.push(h(113, &[]));
             }
@@ -409,7 +477,13 @@ impl<'a> Prepared<'a> {
             }
         }
         let text = self.doc.slice(span);
-        for (c, name) in [('?', "q"), ('!', "e"), ('"', "dq"), ('“', "dq"), ('#', "hash")] {
+        for (c, name) in [
+            ('?', "q"),
+            ('!', "e"),
+            ('"', "dq"),
+            ('“', "dq"),
+            ('#', "hash"),
+        ] {
             if text.contains(c) {
                 out.push(h(117, &[name]));
             }
@@ -433,7 +507,10 @@ mod tests {
 
     #[test]
     fn repetitions_count_stemmed_content_words() {
-        let doc = Document::new("Build the wall!\n\nThey said: build the walls. Then build a wall again.").unwrap();
+        let doc = Document::new(
+            "Build the wall!\n\nThey said: build the walls. Then build a wall again.",
+        )
+        .unwrap();
         let p = Prepared::new(&doc);
         // "build the wall" at 0..14 -> content words [build, wall]
         let r = p.tokens_in(Span::new(0, 14));

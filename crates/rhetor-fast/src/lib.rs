@@ -33,17 +33,26 @@ pub struct Decode {
 
 impl Default for Decode {
     fn default() -> Decode {
-        Decode { threshold: 0.35, join_gap: 0, second_label: 0.35, repetition_rule: true }
+        Decode {
+            threshold: 0.35,
+            join_gap: 0,
+            second_label: 0.35,
+            repetition_rule: true,
+        }
     }
 }
 
 /// Everything the model learned (the model file's payload).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Params {
+    sent_index: FeatureIndex,
+    /// Sentence model: does a line hold a propaganda span? Its probability is a tagger feature.
+    sent: LogReg,
     tag_index: FeatureIndex,
     crf: Crf,
     clf_index: FeatureIndex,
-    clf: LogReg,
+    /// Classifiers trained with different shuffling seeds; their probabilities are averaged.
+    clf: Vec<LogReg>,
     decode: Decode,
 }
 
@@ -58,6 +67,7 @@ impl FastModel {
     /// Decodes a model from model-file bytes; `origin` names them in errors.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<FastModel, ModelError> {
         let (manifest, mut params): (Manifest, Params) = format::decode(bytes, origin)?;
+        params.sent_index.rebuild();
         params.tag_index.rebuild();
         params.clf_index.rebuild();
         Ok(FastModel { manifest, params })
@@ -65,7 +75,8 @@ impl FastModel {
 
     /// Loads a model file.
     pub fn load(path: &std::path::Path) -> Result<FastModel, ModelError> {
-        let bytes = std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
         FastModel::from_bytes(&bytes, &path.display().to_string())
     }
 
@@ -101,7 +112,12 @@ impl FastModel {
 
     /// Finds technique spans with explicit decoding settings.
     pub fn predict_with(&self, doc: &Document, d: &Decode) -> Vec<Detection> {
-        let p = Prepared::new(doc);
+        let mut p = Prepared::new(doc);
+        p.line_prob = Some(sentence_probs(
+            &p,
+            &self.params.sent_index,
+            &self.params.sent,
+        ));
         let spans = self.spans(&p, d);
         let mut out = Vec::with_capacity(spans.len() * 2);
         let mut feats = Vec::new();
@@ -111,15 +127,30 @@ impl FastModel {
             self.span_proba(&p, span, &mut feats, &mut rows, &mut probs);
             let ranked = rank(&probs);
             let (t1, p1) = ranked[0];
-            out.push(Detection { span, technique: t1, confidence: conf * p1 });
+            out.push(Detection {
+                span,
+                technique: t1,
+                confidence: conf * p1,
+            });
             let (t2, p2) = ranked[1];
             if p2 >= d.second_label {
-                out.push(Detection { span, technique: t2, confidence: conf * p2 });
+                out.push(Detection {
+                    span,
+                    technique: t2,
+                    confidence: conf * p2,
+                });
             }
-            if d.repetition_rule && t1 != Technique::Repetition && !(p2 >= d.second_label && t2 == Technique::Repetition) {
+            if d.repetition_rule
+                && t1 != Technique::Repetition
+                && !(p2 >= d.second_label && t2 == Technique::Repetition)
+            {
                 let (total, before) = p.repetitions(p.tokens_in(span));
                 if total > 1 && before > 0 {
-                    out.push(Detection { span, technique: Technique::Repetition, confidence: conf * 0.5 });
+                    out.push(Detection {
+                        span,
+                        technique: Technique::Repetition,
+                        confidence: conf * 0.5,
+                    });
                 }
             }
         }
@@ -168,13 +199,30 @@ impl FastModel {
                 _ => out.push((span, sum, n)),
             }
         }
-        out.into_iter().map(|(s, sum, n)| (s, sum / n as f32)).collect()
+        out.into_iter()
+            .map(|(s, sum, n)| (s, sum / n as f32))
+            .collect()
     }
 
-    fn span_proba(&self, p: &Prepared, span: Span, feats: &mut Vec<Feat>, rows: &mut Vec<u32>, probs: &mut Vec<f32>) {
+    fn span_proba(
+        &self,
+        p: &Prepared,
+        span: Span,
+        feats: &mut Vec<Feat>,
+        rows: &mut Vec<u32>,
+        probs: &mut Vec<f32>,
+    ) {
         p.span_features(span, feats);
         self.params.clf_index.lookup(feats, rows);
-        self.params.clf.proba_into(rows, probs);
+        let mut one = Vec::new();
+        probs.clear();
+        probs.resize(Technique::ALL.len(), 0.0);
+        for m in &self.params.clf {
+            m.proba_into(rows, &mut one);
+            for (a, b) in probs.iter_mut().zip(&one) {
+                *a += b / self.params.clf.len() as f32;
+            }
+        }
     }
 
     /// Ranks the techniques of each given span, best first, with probabilities.
@@ -193,7 +241,20 @@ impl FastModel {
     /// One technique per given span, for TC: a span listed k times gets its k best distinct
     /// techniques (PTC lists a span once per technique it carries).
     pub fn classify_rows(&self, doc: &Document, spans: &[Span]) -> Vec<Technique> {
-        let ranked = self.classify(doc, spans);
+        let mut ranked = self.classify(doc, spans);
+        if self.params.decode.repetition_rule {
+            // A phrase the article already used is Repetition first, whatever else it is.
+            let p = Prepared::new(doc);
+            for (s, r) in spans.iter().zip(ranked.iter_mut()) {
+                let (total, before) = p.repetitions(p.tokens_in(*s));
+                if total > 1 && before > 0 {
+                    if let Some(i) = r.iter().position(|x| x.0 == Technique::Repetition) {
+                        let rep = r.remove(i);
+                        r.insert(0, rep);
+                    }
+                }
+            }
+        }
         let mut seen: std::collections::HashMap<Span, usize> = std::collections::HashMap::new();
         spans
             .iter()
@@ -208,9 +269,26 @@ impl FastModel {
     }
 }
 
+/// Probability of each line holding a span, by the sentence model.
+fn sentence_probs(p: &Prepared, index: &FeatureIndex, model: &LogReg) -> Vec<f32> {
+    let mut rows = Vec::new();
+    let mut probs = Vec::new();
+    p.line_features()
+        .iter()
+        .map(|f| {
+            index.lookup(f, &mut rows);
+            model.proba_into(&rows, &mut probs);
+            probs[1]
+        })
+        .collect()
+}
+
 fn rank(probs: &[f32]) -> Vec<(Technique, f32)> {
-    let mut r: Vec<(Technique, f32)> =
-        probs.iter().enumerate().map(|(i, &p)| (Technique::from_index(i).expect("14 classes"), p)).collect();
+    let mut r: Vec<(Technique, f32)> = probs
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| (Technique::from_index(i).expect("14 classes"), p))
+        .collect();
     r.sort_by(|a, b| b.1.total_cmp(&a.1));
     r
 }

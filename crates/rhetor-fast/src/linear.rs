@@ -1,6 +1,9 @@
 //! The two learners: a linear-chain CRF over O/B/I token tags, and multinomial logistic
 //! regression. Both train with AdaGrad and L2 over sparse hashed features.
 
+// Forward–backward and the gradients index small dense tag matrices; index loops read like the maths.
+#![allow(clippy::needless_range_loop)]
+
 use crate::features::Feat;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -22,16 +25,28 @@ impl FeatureIndex {
                 *counts.entry(f).or_insert(0) += 1;
             }
         }
-        let mut keys: Vec<Feat> = counts.into_iter().filter(|&(_, c)| c >= min_count).map(|(f, _)| f).collect();
+        let mut keys: Vec<Feat> = counts
+            .into_iter()
+            .filter(|&(_, c)| c >= min_count)
+            .map(|(f, _)| f)
+            .collect();
         keys.sort_unstable();
-        let mut ix = FeatureIndex { keys, map: FxHashMap::default() };
+        let mut ix = FeatureIndex {
+            keys,
+            map: FxHashMap::default(),
+        };
         ix.rebuild();
         ix
     }
 
     /// Rebuilds the lookup table after deserialising.
     pub fn rebuild(&mut self) {
-        self.map = self.keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+        self.map = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
     }
 
     /// Number of features.
@@ -67,15 +82,18 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     /// Next value.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
     /// Shuffles in place (Fisher–Yates).
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
             v.swap(i, j);
         }
     }
@@ -104,7 +122,11 @@ pub type Seq = Vec<Vec<u32>>;
 impl Crf {
     /// Trains on sequences of feature rows with gold tags.
     pub fn train(data: &[(Seq, Vec<u8>)], n_feats: usize, sgd: Sgd, seed: u64) -> Crf {
-        let mut crf = Crf { w: vec![0.0; n_feats * TAGS], trans: [[0.0; TAGS]; TAGS], start: [0.0; TAGS] };
+        let mut crf = Crf {
+            w: vec![0.0; n_feats * TAGS],
+            trans: [[0.0; TAGS]; TAGS],
+            start: [0.0; TAGS],
+        };
         let mut g2 = vec![0.0f32; n_feats * TAGS];
         let mut g2_t = [[0.0f32; TAGS]; TAGS];
         let mut g2_s = [0.0f32; TAGS];
@@ -161,7 +183,12 @@ impl Crf {
 
     /// Per-token tag probabilities (and, when asked, pairwise ones for each position `i >= 1`:
     /// `pair[i][a][b]` = P(tag[i-1] = a, tag[i] = b)), by scaled forward–backward.
-    pub fn marginals(&self, x: &Seq, marg: &mut Vec<[f32; TAGS]>, pair: Option<&mut Vec<[[f32; TAGS]; TAGS]>>) {
+    pub fn marginals(
+        &self,
+        x: &Seq,
+        marg: &mut Vec<[f32; TAGS]>,
+        pair: Option<&mut Vec<[[f32; TAGS]; TAGS]>>,
+    ) {
         let n = x.len();
         let mut psi = vec![[0.0f32; TAGS]; n];
         for (i, feats) in x.iter().enumerate() {
@@ -192,7 +219,11 @@ impl Crf {
         let mut scale = vec![0.0f32; n];
         for i in 0..n {
             for b in 0..TAGS {
-                alpha[i][b] = if i == 0 { psi[0][b] } else { (0..TAGS).map(|a| alpha[i - 1][a] * mt[a][b]).sum::<f32>() * psi[i][b] };
+                alpha[i][b] = if i == 0 {
+                    psi[0][b]
+                } else {
+                    (0..TAGS).map(|a| alpha[i - 1][a] * mt[a][b]).sum::<f32>() * psi[i][b]
+                };
             }
             let s: f32 = alpha[i].iter().sum::<f32>().max(1e-30);
             scale[i] = s;
@@ -203,7 +234,10 @@ impl Crf {
         let mut beta = vec![[1.0f32; TAGS]; n];
         for i in (0..n.saturating_sub(1)).rev() {
             for a in 0..TAGS {
-                beta[i][a] = (0..TAGS).map(|b| mt[a][b] * psi[i + 1][b] * beta[i + 1][b]).sum::<f32>() / scale[i + 1];
+                beta[i][a] = (0..TAGS)
+                    .map(|b| mt[a][b] * psi[i + 1][b] * beta[i + 1][b])
+                    .sum::<f32>()
+                    / scale[i + 1];
             }
         }
         marg.clear();
@@ -253,7 +287,11 @@ pub struct LogReg {
 impl LogReg {
     /// Trains on (feature rows, class) examples.
     pub fn train(data: &[(Vec<u32>, u8)], n_feats: usize, k: usize, sgd: Sgd, seed: u64) -> LogReg {
-        let mut m = LogReg { k, w: vec![0.0; n_feats * k], bias: vec![0.0; k] };
+        let mut m = LogReg {
+            k,
+            w: vec![0.0; n_feats * k],
+            bias: vec![0.0; k],
+        };
         let mut g2 = vec![0.0f32; n_feats * k];
         let mut g2b = vec![0.0f32; k];
         let mut order: Vec<usize> = (0..data.len()).collect();
@@ -311,7 +349,16 @@ mod tests {
         // Feature 1 marks span starts, 2 span insides, 0 outside; the CRF must recover O B I I O.
         let x: Seq = vec![vec![0], vec![1], vec![2], vec![2], vec![0]];
         let y = vec![O, B, I, I, O];
-        let crf = Crf::train(&[(x.clone(), y.clone())], 3, Sgd { epochs: 30, lr: 0.5, l2: 0.0 }, 1);
+        let crf = Crf::train(
+            &[(x.clone(), y.clone())],
+            3,
+            Sgd {
+                epochs: 30,
+                lr: 0.5,
+                l2: 0.0,
+            },
+            1,
+        );
         let mut m = Vec::new();
         crf.marginals(&x, &mut m, None);
         for (i, p) in m.iter().enumerate() {
@@ -323,8 +370,20 @@ mod tests {
 
     #[test]
     fn logreg_separates_classes() {
-        let data: Vec<(Vec<u32>, u8)> = (0..60).map(|i| (vec![(i % 3) as u32, 3], (i % 3) as u8)).collect();
-        let m = LogReg::train(&data, 4, 3, Sgd { epochs: 10, lr: 0.3, l2: 0.0 }, 7);
+        let data: Vec<(Vec<u32>, u8)> = (0..60)
+            .map(|i| (vec![(i % 3) as u32, 3], (i % 3) as u8))
+            .collect();
+        let m = LogReg::train(
+            &data,
+            4,
+            3,
+            Sgd {
+                epochs: 10,
+                lr: 0.3,
+                l2: 0.0,
+            },
+            7,
+        );
         let mut p = Vec::new();
         for c in 0..3u32 {
             m.proba_into(&[c, 3], &mut p);

@@ -22,6 +22,8 @@ pub struct TrainOptions {
     pub min_count: u32,
     /// Shuffling seed.
     pub seed: u64,
+    /// Technique classifiers to train with different seeds and average.
+    pub classifier_seeds: usize,
     /// Decoding settings stored in the model.
     pub decode: Decode,
 }
@@ -29,10 +31,19 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
-            tagger: Sgd { epochs: 8, lr: 0.1, l2: 1e-4 },
-            classifier: Sgd { epochs: 12, lr: 0.1, l2: 1e-4 },
+            tagger: Sgd {
+                epochs: 15,
+                lr: 0.1,
+                l2: 1e-4,
+            },
+            classifier: Sgd {
+                epochs: 20,
+                lr: 0.1,
+                l2: 1e-4,
+            },
             min_count: 2,
             seed: 42,
+            classifier_seeds: 3,
             decode: Decode::default(),
         }
     }
@@ -51,17 +62,65 @@ fn gold_tags(p: &Prepared, spans: &[Span]) -> Vec<u8> {
 }
 
 /// Trains a model on articles and their technique labels.
-pub fn train(articles: &[Article], labels: &[LabelRow], opts: &TrainOptions, manifest: Manifest) -> FastModel {
+pub fn train(
+    articles: &[Article],
+    labels: &[LabelRow],
+    opts: &TrainOptions,
+    manifest: Manifest,
+) -> FastModel {
     let mut by_id: HashMap<&str, Vec<&LabelRow>> = HashMap::new();
     for r in labels {
         by_id.entry(r.id.as_str()).or_default().push(r);
     }
+    // The sentence model, cross-fitted: the tagger learns from line probabilities that a model
+    // trained on the *other* half of the articles gave, as it will see at prediction time.
+    let lines: Vec<(Vec<Vec<Feat>>, Vec<u8>)> = articles
+        .par_iter()
+        .map(|a| {
+            let p = Prepared::new(&a.doc);
+            let rows = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let spans: Vec<Span> = rows.iter().map(|r| r.span).collect();
+            let tags = gold_tags(&p, &spans);
+            let mut y = vec![0u8; p.n_lines()];
+            for k in 0..p.len() {
+                if tags[k] != O {
+                    y[p.line[k] as usize] = 1;
+                }
+            }
+            (p.line_features(), y)
+        })
+        .collect();
+    let fit_sent = |pick: &dyn Fn(usize) -> bool| {
+        let ix = FeatureIndex::build(
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| pick(*i))
+                .flat_map(|(_, l)| l.0.iter().map(Vec::as_slice)),
+            opts.min_count,
+        );
+        let mut data = Vec::new();
+        for (_, (f, y)) in lines.iter().enumerate().filter(|(i, _)| pick(*i)) {
+            for (fl, &yl) in f.iter().zip(y) {
+                let mut rows = Vec::new();
+                ix.lookup(fl, &mut rows);
+                data.push((rows, yl));
+            }
+        }
+        let m = LogReg::train(&data, ix.len(), 2, opts.classifier, opts.seed);
+        (ix, m)
+    };
+    let (half0, half1) = rayon::join(|| fit_sent(&|i| i % 2 == 0), || fit_sent(&|i| i % 2 == 1));
+    let (sent_index, sent) = fit_sent(&|_| true);
     // Features per article, extracted in parallel.
     type Extracted = (Vec<Vec<Feat>>, Vec<u8>, Vec<(Vec<Feat>, u8)>);
     let extracted: Vec<Extracted> = articles
         .par_iter()
-        .map(|a| {
-            let p = Prepared::new(&a.doc);
+        .enumerate()
+        .map(|(i, a)| {
+            let mut p = Prepared::new(&a.doc);
+            let (ix, m) = if i % 2 == 0 { &half1 } else { &half0 };
+            p.line_prob = Some(crate::sentence_probs(&p, ix, m));
             let rows = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let spans: Vec<Span> = rows.iter().map(|r| r.span).collect();
             let tags = gold_tags(&p, &spans);
@@ -82,8 +141,16 @@ pub fn train(articles: &[Article], labels: &[LabelRow], opts: &TrainOptions, man
         })
         .collect();
 
-    let tag_index = FeatureIndex::build(extracted.iter().flat_map(|e| e.0.iter().map(Vec::as_slice)), opts.min_count);
-    let clf_index = FeatureIndex::build(extracted.iter().flat_map(|e| e.2.iter().map(|x| x.0.as_slice())), opts.min_count);
+    let tag_index = FeatureIndex::build(
+        extracted.iter().flat_map(|e| e.0.iter().map(Vec::as_slice)),
+        opts.min_count,
+    );
+    let clf_index = FeatureIndex::build(
+        extracted
+            .iter()
+            .flat_map(|e| e.2.iter().map(|x| x.0.as_slice())),
+        opts.min_count,
+    );
     let mut seqs = Vec::with_capacity(extracted.len());
     let mut examples = Vec::new();
     for (tok, tags, ex) in extracted {
@@ -104,9 +171,33 @@ pub fn train(articles: &[Article], labels: &[LabelRow], opts: &TrainOptions, man
     }
     let (crf, clf) = rayon::join(
         || Crf::train(&seqs, tag_index.len(), opts.tagger, opts.seed),
-        || LogReg::train(&examples, clf_index.len(), Technique::ALL.len(), opts.classifier, opts.seed),
+        || {
+            (0..opts.classifier_seeds.max(1) as u64)
+                .into_par_iter()
+                .map(|i| {
+                    LogReg::train(
+                        &examples,
+                        clf_index.len(),
+                        Technique::ALL.len(),
+                        opts.classifier,
+                        opts.seed + i,
+                    )
+                })
+                .collect()
+        },
     );
-    FastModel { manifest, params: Params { tag_index, crf, clf_index, clf, decode: opts.decode } }
+    FastModel {
+        manifest,
+        params: Params {
+            sent_index,
+            sent,
+            tag_index,
+            crf,
+            clf_index,
+            clf,
+            decode: opts.decode,
+        },
+    }
 }
 
 /// Cross-validated scores.
@@ -142,12 +233,26 @@ pub fn cross_validate(
     grid: &[Decode],
 ) -> CvReport {
     let k = k.max(2);
-    let grid: Vec<Decode> = if grid.is_empty() { vec![opts.decode] } else { grid.to_vec() };
+    let grid: Vec<Decode> = if grid.is_empty() {
+        vec![opts.decode]
+    } else {
+        grid.to_vec()
+    };
     let folds: Vec<(Vec<Vec<LabelRow>>, Vec<LabelRow>)> = (0..k)
         .into_par_iter()
         .map(|fold| {
-            let train_a: Vec<Article> = articles.iter().enumerate().filter(|(i, _)| i % k != fold).map(|(_, a)| a.clone()).collect();
-            let test_a: Vec<&Article> = articles.iter().enumerate().filter(|(i, _)| i % k == fold).map(|(_, a)| a).collect();
+            let train_a: Vec<Article> = articles
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % k != fold)
+                .map(|(_, a)| a.clone())
+                .collect();
+            let test_a: Vec<&Article> = articles
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % k == fold)
+                .map(|(_, a)| a)
+                .collect();
             let model = train(&train_a, labels, opts, Manifest::default());
             let preds: Vec<Vec<LabelRow>> = grid
                 .iter()
@@ -155,28 +260,41 @@ pub fn cross_validate(
                     test_a
                         .iter()
                         .flat_map(|a| {
-                            model.predict_with(&a.doc, d).into_iter().map(|det| LabelRow {
-                                id: a.id.clone(),
-                                technique: Some(det.technique),
-                                span: det.span,
-                                line: 0,
-                            })
+                            model
+                                .predict_with(&a.doc, d)
+                                .into_iter()
+                                .map(|det| LabelRow {
+                                    id: a.id.clone(),
+                                    technique: Some(det.technique),
+                                    span: det.span,
+                                    line: 0,
+                                })
                         })
                         .collect()
                 })
                 .collect();
             let mut tc_rows = Vec::new();
             for a in &test_a {
-                let gold: Vec<&LabelRow> = labels.iter().filter(|r| r.id == a.id && r.technique.is_some()).collect();
+                let gold: Vec<&LabelRow> = labels
+                    .iter()
+                    .filter(|r| r.id == a.id && r.technique.is_some())
+                    .collect();
                 let spans: Vec<Span> = gold.iter().map(|r| r.span).collect();
                 for (r, t) in gold.iter().zip(model.classify_rows(&a.doc, &spans)) {
-                    tc_rows.push(LabelRow { technique: Some(t), ..(*r).clone() });
+                    tc_rows.push(LabelRow {
+                        technique: Some(t),
+                        ..(*r).clone()
+                    });
                 }
             }
             (preds, tc_rows)
         })
         .collect();
-    let gold: Vec<LabelRow> = labels.iter().filter(|r| articles.iter().any(|a| a.id == r.id)).cloned().collect();
+    let gold: Vec<LabelRow> = labels
+        .iter()
+        .filter(|r| articles.iter().any(|a| a.id == r.id))
+        .cloned()
+        .collect();
     let mut sweep = Vec::new();
     for (g, d) in grid.iter().enumerate() {
         let pred: Vec<LabelRow> = folds.iter().flat_map(|f| f.0[g].iter().cloned()).collect();
@@ -184,10 +302,27 @@ pub fn cross_validate(
         let (flc, _) = score::flc(&gold, &pred);
         sweep.push((*d, si, flc));
     }
-    let best_i = (0..sweep.len()).max_by(|&a, &b| (sweep[a].1.f1 + sweep[a].2.f1).total_cmp(&(sweep[b].1.f1 + sweep[b].2.f1))).unwrap_or(0);
-    let predictions: Vec<LabelRow> = folds.iter().flat_map(|f| f.0[best_i].iter().cloned()).collect();
+    let best_i = (0..sweep.len())
+        .max_by(|&a, &b| {
+            (sweep[a].1.f1 + sweep[a].2.f1).total_cmp(&(sweep[b].1.f1 + sweep[b].2.f1))
+        })
+        .unwrap_or(0);
+    let predictions: Vec<LabelRow> = folds
+        .iter()
+        .flat_map(|f| f.0[best_i].iter().cloned())
+        .collect();
     let (flc, flc_per) = score::flc(&gold, &predictions);
     let tc_pred: Vec<LabelRow> = folds.iter().flat_map(|f| f.1.iter().cloned()).collect();
     let (tc, tc_per) = score::tc(&gold, &tc_pred);
-    CvReport { folds: k, si: sweep[best_i].1, flc, flc_per, tc, tc_per, best: sweep[best_i].0, sweep, predictions }
+    CvReport {
+        folds: k,
+        si: sweep[best_i].1,
+        flc,
+        flc_per,
+        tc,
+        tc_per,
+        best: sweep[best_i].0,
+        sweep,
+        predictions,
+    }
 }

@@ -17,9 +17,9 @@ pub use rhetor_core::{
     analysis, corpus, score, span, taxonomy, text, Analysis, Detection, Document, Span, Technique,
     TechniqueSpan,
 };
-pub use rhetor_fast::{FastModel, Manifest, ModelError};
 /// The fast tier: training, cross-validation and decoding settings.
 pub use rhetor_fast as fast;
+pub use rhetor_fast::{FastModel, Manifest, ModelError};
 
 mod analyzer;
 pub use analyzer::{Analyzer, Error, DEFAULT_MODEL_BYTES};

@@ -17,7 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (src, out) = (PathBuf::from(&args[0]), PathBuf::from(&args[1]));
     std::fs::create_dir_all(&out)?;
-    let att = Attributor::new();
+    let att = match std::env::var("MODEL") {
+        Ok(m) => Attributor::from_bytes(&std::fs::read(m)?)?,
+        Err(_) => Attributor::new(),
+    };
     let mut docs = Vec::new();
     for e in std::fs::read_dir(&src)? {
         let p = e?.path();

@@ -6,7 +6,9 @@
 //! ```
 //!
 //! With `DEV_DIR` (e.g. `../shared/data/polnear/dev`) it also prints train and dev scores.
-//! Environment: `EPOCHS`, `CUE_BITS`, `ARG_BITS`, `BIASES=cue,arg,source` override the defaults.
+//! Environment: `EPOCHS`, `CUE_BITS`, `ARG_BITS`, `BIASES=cue,arg,source` override the defaults;
+//! `TUNE=1` first picks the biases on a fifth of the training articles held out from a model trained
+//! on the other four fifths (dev is never used for choices).
 
 use rhetor_attribution::train::{evaluate, read_corpus, train, TrainOptions};
 use std::path::PathBuf;
@@ -31,9 +33,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = std::time::Instant::now();
     let docs = read_corpus(&PathBuf::from(&args[0]))?;
     eprintln!("{} training articles", docs.len());
+    let mut tuned: Option<(f32, f32, f32)> = None;
+    if env("TUNE").is_some() {
+        // Hold out every fifth training article, train on the rest, pick the decoding biases that
+        // maximise content F1 + speaker F1 on the held-out part.
+        let (fit, held): (Vec<_>, Vec<_>) = docs
+            .iter()
+            .cloned()
+            .enumerate()
+            .partition(|(i, _)| i % 5 != 0);
+        let fit: Vec<_> = fit.into_iter().map(|(_, d)| d).collect();
+        let held: Vec<_> = held.into_iter().map(|(_, d)| d).collect();
+        let m = train(&fit, &opts, |l| eprintln!("tune: {l}"));
+        let mut best = (f64::MIN, (0.0, 0.0, 0.0));
+        for cue in [-3.0f32, -2.0, -1.0, 0.0, 1.0] {
+            for arg in [-2.0f32, -1.0, 0.0, 1.0] {
+                for src in [-2.0f32, -1.0, 0.0, 1.0] {
+                    let r = evaluate(&m.clone().with_biases(cue, arg, src), &held);
+                    let score = r.content.f1 + r.speaker.f1;
+                    eprintln!(
+                        "biases {cue:5.2} {arg:5.2} {src:5.2}: content {:.4} speaker {:.4}",
+                        r.content.f1, r.speaker.f1
+                    );
+                    if score > best.0 {
+                        best = (score, (cue, arg, src));
+                    }
+                }
+            }
+        }
+        eprintln!("best biases {:?} (sum {:.4})", best.1, best.0);
+        tuned = Some(best.1);
+    }
     let mut model = train(&docs, &opts, |l| {
         eprintln!("{l} [{:.1}s]", t0.elapsed().as_secs_f64())
     });
+    if let Some((c, a, s)) = tuned {
+        model = model.with_biases(c, a, s);
+    }
     if let Some(b) = env("BIASES") {
         let v: Vec<f32> = b.split(',').map(|x| x.parse()).collect::<Result<_, _>>()?;
         model = model.with_biases(v[0], v[1], v[2]);
@@ -45,6 +81,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dev = read_corpus(&PathBuf::from(dev))?;
         println!("train:\n{}", evaluate(&model, &docs));
         println!("dev:\n{}", evaluate(&model, &dev));
+        if env("ORACLE").is_some() {
+            let [g, gc, pr, ok] = rhetor_attribution::train::cue_stats(&model, &dev);
+            println!(
+                "dev cue heads: {g} gold ({gc} candidates), {pr} predicted, {ok} right: P {:.3} R {:.3}",
+                ok as f64 / pr as f64,
+                ok as f64 / g as f64
+            );
+            for (w, miss, spur) in rhetor_attribution::train::cue_errors(&model, &dev)
+                .iter()
+                .take(60)
+            {
+                println!("  {w:>15} missed {miss:3} spurious {spur:3}");
+            }
+            let [g, gc, pr, ok] = rhetor_attribution::train::cue_stats(&model, &docs);
+            println!(
+                "train cue heads: {g} gold ({gc} candidates), {pr} predicted, {ok} right: P {:.3} R {:.3}",
+                ok as f64 / pr as f64,
+                ok as f64 / g as f64
+            );
+            println!(
+                "dev from gold cues:\n{}",
+                rhetor_attribution::train::evaluate_gold_cues(&model, &dev)
+            );
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The extractor: cue tagging, then one argument tagging per cue.
 
 use crate::features::*;
-use crate::linear::{take_u32, Packed};
+use crate::linear::{take_u32, Decoder, Packed};
 use crate::prep::{class, Prepared};
 use crate::{Attribution, Attributions};
 use rhetor_core::{Document, Error, Result, Span};
@@ -192,7 +192,7 @@ impl Attributor {
                 &mut feats,
             );
             let mut sc = [0f32; CUE_TAGS];
-            self.cue.emit(&feats, &mut sc);
+            self.cue.emit_n(&feats, &mut sc);
             if sc[1] - sc[0] > self.params.cue_bias {
                 let e = cue_extent(p, i);
                 out.push((i, e));
@@ -219,27 +219,31 @@ impl Attributor {
             n_cue.push(k);
         }
         let mut out = Vec::new();
-        let mut feats = Vec::with_capacity(32);
-        let mut em: Vec<f32> = Vec::new();
+        let mut feats = Vec::with_capacity(40);
+        let mut em: Vec<[f32; ARG_TAGS]> = Vec::new();
+        let trans = self.arg.masked_trans(&ARG_ALLOWED);
+        let mut dec = Decoder::<ARG_TAGS>::new();
+        let mut tags = Vec::new();
+        let mut only_o = [f32::NEG_INFINITY; ARG_TAGS];
+        only_o[A_O as usize] = 0.0;
         for &(c0, c1) in cues {
             let ctx = CueCtx::new(p, c0, c1);
             let (a, b) = window(p, c0, c1);
             em.clear();
-            em.resize((b - a) * ARG_TAGS, 0.0);
             for i in a..b {
-                let row = &mut em[(i - a) * ARG_TAGS..(i - a + 1) * ARG_TAGS];
                 if i >= c0 && i < c1 {
-                    row.fill(f32::NEG_INFINITY);
-                    row[A_O as usize] = 0.0;
+                    em.push(only_o);
                     continue;
                 }
                 arg_features(p, &ctx, &n_cue, &in_cue, i, self.arg.bits, &mut feats);
-                self.arg.emit(&feats, row);
+                let mut row = [0f32; ARG_TAGS];
+                self.arg.emit_n(&feats, &mut row);
                 row[A_O as usize] += self.params.arg_bias;
                 row[A_BS as usize] -= self.params.src_bias;
                 row[A_IS as usize] -= self.params.src_bias;
+                em.push(row);
             }
-            let tags = self.arg.viterbi(&em, &ARG_ALLOWED);
+            dec.decode(&em, &trans, &mut tags);
             if let Some(att) = self.assemble(p, a, &tags, c0, c1) {
                 out.push(att);
             }

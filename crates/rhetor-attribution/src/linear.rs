@@ -156,24 +156,30 @@ pub(crate) struct Packed {
 }
 
 impl Packed {
-    /// Adds the rows of `feats` to `out` (`ntags` long).
+    /// Adds the weight rows of `feats` to `out`, for a model of exactly `N` tags (checked at load).
     #[inline]
-    pub fn emit(&self, feats: &[u32], out: &mut [f32]) {
-        let nt = self.ntags;
-        let mut acc = [0i32; 8];
+    pub fn emit_n<const N: usize>(&self, feats: &[u32], out: &mut [f32; N]) {
+        debug_assert_eq!(self.ntags, N);
+        let mut acc = [0i32; N];
         for &f in feats {
-            let row = &self.wq[f as usize * nt..f as usize * nt + nt];
-            for (a, &w) in acc.iter_mut().zip(row) {
-                *a += w as i32;
+            let i = f as usize * N;
+            let row: &[i16; N] = self.wq[i..i + N].try_into().expect("row of N weights");
+            for k in 0..N {
+                acc[k] += row[k] as i32;
             }
         }
-        for (o, a) in out.iter_mut().zip(acc) {
-            *o += a as f32 * self.scale;
+        for k in 0..N {
+            out[k] += acc[k] as f32 * self.scale;
         }
     }
 
-    pub fn viterbi(&self, em: &[f32], allowed: &[bool]) -> Vec<u8> {
-        viterbi(em, self.ntags, &self.trans, allowed)
+    /// Transition scores with illegal transitions at minus infinity, `(N + 1) × N`.
+    pub fn masked_trans(&self, allowed: &[bool]) -> Vec<f32> {
+        self.trans
+            .iter()
+            .zip(allowed)
+            .map(|(&t, &a)| if a { t } else { f32::NEG_INFINITY })
+            .collect()
     }
 
     pub fn write(&self, out: &mut Vec<u8>) {
@@ -354,5 +360,69 @@ impl Perceptron {
             *w -= a / c;
         }
         self.m
+    }
+}
+
+/// Viterbi for `N` tags with reusable buffers; `trans` comes from [`Packed::masked_trans`].
+pub(crate) struct Decoder<const N: usize> {
+    score: Vec<[f32; N]>,
+    back: Vec<[u8; N]>,
+}
+
+impl<const N: usize> Decoder<N> {
+    pub fn new() -> Decoder<N> {
+        Decoder {
+            score: Vec::new(),
+            back: Vec::new(),
+        }
+    }
+
+    /// Writes the best tag sequence for emissions `em` into `out`.
+    pub fn decode(&mut self, em: &[[f32; N]], trans: &[f32], out: &mut Vec<u8>) {
+        out.clear();
+        let n = em.len();
+        if n == 0 {
+            return;
+        }
+        assert_eq!(trans.len(), (N + 1) * N);
+        self.score.clear();
+        self.back.clear();
+        self.score.resize(n, [f32::NEG_INFINITY; N]);
+        self.back.resize(n, [0; N]);
+        for t in 0..N {
+            self.score[0][t] = em[0][t] + trans[N * N + t];
+        }
+        for i in 1..n {
+            let prev = self.score[i - 1];
+            let mut cur = [f32::NEG_INFINITY; N];
+            let mut bk = [0u8; N];
+            for t in 0..N {
+                let mut best = f32::NEG_INFINITY;
+                let mut arg = 0u8;
+                for p in 0..N {
+                    let v = prev[p] + trans[p * N + t];
+                    if v > best {
+                        best = v;
+                        arg = p as u8;
+                    }
+                }
+                cur[t] = best + em[i][t];
+                bk[t] = arg;
+            }
+            self.score[i] = cur;
+            self.back[i] = bk;
+        }
+        let last = &self.score[n - 1];
+        let mut t = 0;
+        for k in 1..N {
+            if last[k] > last[t] {
+                t = k;
+            }
+        }
+        out.resize(n, 0);
+        out[n - 1] = t as u8;
+        for i in (1..n).rev() {
+            out[i - 1] = self.back[i][out[i] as usize];
+        }
     }
 }

@@ -151,6 +151,36 @@ const TITLES: &[&str] = &[
     "ceo",
 ];
 
+struct WordLists {
+    pronouns: Vec<u64>,
+    titles: Vec<u64>,
+    abbrevs: Vec<u64>,
+}
+
+/// Words whose period does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "gen", "gov", "sen", "rep", "reps", "lt", "col",
+    "sgt", "capt", "cmdr", "adm", "maj", "prof", "rev", "hon", "inc", "co", "corp", "ltd", "vs",
+    "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "mt", "ft", "ave",
+    "dept", "est", "approx", "fig", "vol", "pp", "ed", "eds", "al", "etc",
+];
+
+fn word_lists() -> &'static WordLists {
+    static L: std::sync::OnceLock<WordLists> = std::sync::OnceLock::new();
+    L.get_or_init(|| {
+        let h = |v: &[&str]| {
+            let mut x: Vec<u64> = v.iter().map(|w| hash_str(w)).collect();
+            x.sort_unstable();
+            x
+        };
+        WordLists {
+            pronouns: h(PRONOUNS),
+            titles: h(TITLES),
+            abbrevs: h(ABBREVIATIONS),
+        }
+    })
+}
+
 fn shape(s: &str) -> u8 {
     let mut chars = s.chars();
     let Some(first) = chars.next() else { return 4 };
@@ -161,7 +191,7 @@ fn shape(s: &str) -> u8 {
         return 4;
     }
     if first.is_uppercase() {
-        if s.chars().count() > 1 && s.chars().all(|c| !c.is_lowercase()) {
+        if s.len() > first.len_utf8() && chars.all(|c| !c.is_lowercase()) {
             2
         } else {
             1
@@ -175,33 +205,84 @@ fn is_dquote(c: char) -> bool {
     matches!(c, '"' | '“' | '”' | '„' | '«' | '»' | '″')
 }
 
+/// Hashes of a token's lower-cased form, its lemma and its last three letters, in one pass for
+/// ASCII (the same values as hashing the lower-cased strings).
+fn hashes(s: &str, buf: &mut String) -> (u64, u64, u64) {
+    if !s.is_ascii() {
+        lower_into(s, buf);
+        let suf_start = buf.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
+        return (
+            hash_str(buf),
+            hash_str(lemma(buf)),
+            fx(hash_str(&buf[suf_start..]), 3),
+        );
+    }
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    // prefix[k] = hash of the first n - 3 + k bytes, for the lemma.
+    let mut prefix = [h; 3];
+    for (k, &c) in b.iter().enumerate() {
+        if k + 3 >= n {
+            prefix[k + 3 - n] = h;
+        }
+        h = fx(h, c.to_ascii_lowercase() as u64);
+    }
+    let w = fx(h, 0xff);
+    let low = |k: usize| b[k].to_ascii_lowercase();
+    let ends =
+        |suf: &[u8]| n >= suf.len() && (0..suf.len()).all(|k| low(n - suf.len() + k) == suf[k]);
+    let lem = if n > 5 && ends(b"ing") || n > 4 && (ends(b"ied") || ends(b"ies")) {
+        fx(prefix[0], 0xff)
+    } else if n > 4 && ends(b"ed") {
+        fx(prefix[1], 0xff)
+    } else if n > 3 && ends(b"s") && !ends(b"ss") && !ends(b"'s") {
+        fx(prefix[2], 0xff)
+    } else {
+        w
+    };
+    let mut hs = 0xcbf2_9ce4_8422_2325u64;
+    for k in n.saturating_sub(3)..n {
+        hs = fx(hs, low(k) as u64);
+    }
+    (w, lem, fx(fx(hs, 0xff), 3))
+}
+
+fn is_upper_start(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| {
+        c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '“' | '\'' | '‘')
+    })
+}
+
 impl<'a> Prepared<'a> {
     pub fn new(doc: &'a Document) -> Prepared<'a> {
         let text = doc.text();
         let raw = doc.tokens();
-        let sent_spans = doc.sentences();
-        let mut toks = Vec::with_capacity(raw.len());
+        let lists = word_lists();
+        let mut toks: Vec<Tok> = Vec::with_capacity(raw.len());
         let mut buf = String::new();
-        // Sentence and paragraph ids: walk sentences alongside tokens.
-        let mut si = 0usize;
-        let mut para = 0u32;
-        let mut last_sent_seen: Option<usize> = None;
-        let mut prev_sent_end_byte = 0usize;
-        for t in &raw {
-            while si + 1 < sent_spans.len() && t.span.start() >= sent_spans[si].end() {
-                si += 1;
-            }
-            if last_sent_seen != Some(si) {
-                // A new sentence: a new paragraph when a line break lies since the last one.
-                if last_sent_seen.is_some() && text[prev_sent_end_byte..t.byte_start].contains('\n')
-                {
-                    para += 1;
-                }
-                last_sent_seen = Some(si);
-            }
-            prev_sent_end_byte = t.byte_end;
+        // Paragraphs are lines. Sentences end at a line break, or after ". ! ?" (and closing quotes
+        // or brackets right after) when a space and an upper-case letter, digit or opening quote
+        // follow; a period after a short capitalised word ("Mr.", "U.S.") ends none.
+        let (mut para, mut sent) = (0u32, 0u32);
+        let mut end_cand = false;
+        let mut sents: Vec<(u32, u32)> = Vec::new();
+        for (i, t) in raw.iter().enumerate() {
             let s = &text[t.byte_start..t.byte_end];
-            lower_into(s, &mut buf);
+            if i > 0 {
+                let prev = &raw[i - 1];
+                let gap = &text[prev.byte_end..t.byte_start];
+                let new_sent = if gap.contains('\n') {
+                    para += 1;
+                    true
+                } else {
+                    end_cand && !gap.is_empty() && is_upper_start(s)
+                };
+                if new_sent {
+                    sents.push((sents.last().map_or(0, |x| x.1), i as u32));
+                    sent += 1;
+                }
+            }
             let (class, shape_v) = if t.kind == TokenKind::Word {
                 (class::WORD, shape(s))
             } else {
@@ -218,53 +299,55 @@ impl<'a> Prepared<'a> {
                 };
                 (cl, 4)
             };
+            // Sentence-end candidates for the next token.
+            let adjacent = i > 0 && raw[i - 1].byte_end == t.byte_start;
+            end_cand = match s {
+                "!" | "?" => true,
+                "." => {
+                    let abbrev = adjacent && raw[i - 1].kind == TokenKind::Word && {
+                        let prev = &text[raw[i - 1].byte_start..raw[i - 1].byte_end];
+                        let mut cs = prev.chars();
+                        let single_cap =
+                            cs.next().is_some_and(char::is_uppercase) && cs.next().is_none();
+                        single_cap
+                            || prev.contains('.')
+                            || lists.abbrevs.binary_search(&toks[i - 1].w).is_ok()
+                    };
+                    !abbrev || end_cand
+                }
+                "\"" | "”" | "’" | "'" | ")" => end_cand && adjacent,
+                _ => false,
+            };
+            let (w, lem, suf) = hashes(s, &mut buf);
             let mut flags = 0u8;
-            if PRONOUNS.contains(&buf.as_str()) {
-                flags |= flag::PRONOUN;
+            if t.kind == TokenKind::Word {
+                if lists.pronouns.binary_search(&w).is_ok() {
+                    flags |= flag::PRONOUN;
+                }
+                if lists.titles.binary_search(&w).is_ok() {
+                    flags |= flag::TITLE;
+                }
             }
             if shape_v == 1 || shape_v == 2 {
                 flags |= flag::CAP;
             }
-            if TITLES.contains(&buf.trim_end_matches('.')) {
-                flags |= flag::TITLE;
-            }
-            let suf_start = buf.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
             toks.push(Tok {
                 span: t.span,
                 b0: t.byte_start as u32,
                 b1: t.byte_end as u32,
-                w: hash_str(&buf),
-                lem: hash_str(lemma(&buf)),
-                suf: fx(hash_str(&buf[suf_start..]), 3),
+                w,
+                lem,
+                suf,
                 shape: shape_v,
                 class,
                 flags,
                 inq: false,
-                sent: 0,
+                sent,
                 para,
             });
         }
-        // Sentence token ranges (sentence = maximal run with the same sentence span).
-        let mut sents: Vec<(u32, u32)> = Vec::new();
-        let mut si = 0usize;
-        let mut cur: Option<(usize, u32)> = None;
-        for (i, t) in toks.iter_mut().enumerate() {
-            while si + 1 < sent_spans.len() && t.span.start() >= sent_spans[si].end() {
-                si += 1;
-            }
-            match cur {
-                Some((s, _)) if s == si => {}
-                _ => {
-                    if let Some((_, st)) = cur {
-                        sents.push((st, i as u32));
-                    }
-                    cur = Some((si, i as u32));
-                }
-            }
-            t.sent = sents.len() as u32;
-        }
-        if let Some((_, st)) = cur {
-            sents.push((st, toks.len() as u32));
+        if !toks.is_empty() {
+            sents.push((sents.last().map_or(0, |x| x.1), toks.len() as u32));
         }
         let mut paras: Vec<(u32, u32)> = Vec::new();
         for (i, t) in toks.iter().enumerate() {
@@ -434,5 +517,89 @@ impl<'a> Prepared<'a> {
             }
         }
         Some((s, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pass_hashes_match_the_string_hashes() {
+        let mut buf = String::new();
+        for w in [
+            "said", "Says", "SAYING", "noted", "denied", "replies", "glass", "Trump's", "is", "a",
+            "U.S", "1,000", "ing", "sings", "tweeted", "cities",
+        ] {
+            let mut low = String::new();
+            lower_into(w, &mut low);
+            let suf_start = low.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
+            let want = (
+                hash_str(&low),
+                hash_str(lemma(&low)),
+                fx(hash_str(&low[suf_start..]), 3),
+            );
+            assert_eq!(hashes(w, &mut buf), want, "{w}");
+        }
+    }
+
+    fn sents(text: &str) -> Vec<String> {
+        let doc = Document::new(text).unwrap();
+        let p = Prepared::new(&doc);
+        p.sents
+            .iter()
+            .map(|&(s, e)| {
+                let a = p.toks[s as usize].span.start();
+                let b = p.toks[e as usize - 1].span.end();
+                doc.slice(Span::new(a, b)).to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sentences_and_paragraphs() {
+        assert_eq!(
+            sents("Title\n\nMr. Smith met U.S. officials. They left! \"Go,\" he said. “No.” Then.\nLast"),
+            [
+                "Title",
+                "Mr. Smith met U.S. officials.",
+                "They left!",
+                "\"Go,\" he said.",
+                "“No.”",
+                "Then.",
+                "Last"
+            ]
+        );
+        let doc = Document::new("A b.\n\nC d. E f.").unwrap();
+        let p = Prepared::new(&doc);
+        assert_eq!(p.paras.len(), 2);
+        assert_eq!(p.sents.len(), 3);
+        assert_eq!(p.toks.iter().map(|t| t.para).max(), Some(1));
+    }
+
+    #[test]
+    fn quotes_straight_curly_and_over_paragraphs() {
+        let text = "He said: \"one two\" and “three.”\n\n“Four, five.\n\n“Six seven.” Done \"x";
+        let doc = Document::new(text).unwrap();
+        let p = Prepared::new(&doc);
+        let quoted: Vec<&str> = p
+            .toks
+            .iter()
+            .filter(|t| t.inq && t.class == class::WORD)
+            .map(|t| doc.slice(t.span))
+            .collect();
+        // The last quote never closes and no paragraph follows: still marked (to the end).
+        assert_eq!(
+            quoted,
+            ["one", "two", "three", "Four", "five", "Six", "seven", "x"]
+        );
+        let four = p
+            .toks
+            .iter()
+            .position(|t| doc.slice(t.span) == "Four")
+            .unwrap();
+        let (s, e) = p.quote_region(four).unwrap();
+        assert_eq!(doc.slice(p.toks[s].span), "“");
+        assert_eq!(doc.slice(p.toks[e - 1].span), "”");
     }
 }

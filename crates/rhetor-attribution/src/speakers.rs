@@ -14,11 +14,11 @@
 //! Speaker ids are slugs of the display name (`bahram-qassemi`, `the-ministry`), made unique with a
 //! numeric suffix; the display name is the longest name seen for the entity, without titles.
 
-use crate::prep::{class, flag, Prepared};
+use crate::extract::tok_range;
+use crate::prep::{class, flag, fx, Prepared};
 use crate::Attribution;
 use rhetor_core::{Document, Span};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// What kind of speaker an entity is.
@@ -55,33 +55,32 @@ enum Gender {
     Unknown,
 }
 
+/// A named mention found in the text, or a source mention turned into an entity.
 #[derive(Debug, Clone)]
-struct Entity {
-    /// Name words (no titles), original case.
-    name: Vec<String>,
-    /// The same, lower case.
-    lname: Vec<String>,
-    /// Title and description words, lower case ("foreign", "ministry", "spokesman").
-    desc: Vec<String>,
+struct Name {
+    span: Span,
+    /// Tokens of the name (no titles), for display.
+    toks: Vec<u32>,
+    /// Keys (lower case, possessive stripped) of the name words.
+    key: Vec<u64>,
+    /// The same without initials ("Donald J. Trump" → donald, trump).
+    core: Vec<u64>,
+    /// Keys of title and description words ("foreign", "ministry", "spokesman").
+    desc: Vec<u64>,
     kind: SpeakerKind,
     gender: Gender,
-    mentions: Vec<Span>,
-    /// Position (code point) of the latest mention.
-    last: usize,
-    is_speaker: bool,
-    /// Named from a description only ("the spokesman").
-    nominal: bool,
 }
 
-/// A named mention found in the text.
 #[derive(Debug, Clone)]
-struct NameMention {
-    span: Span,
-    name: Vec<String>,
-    lname: Vec<String>,
-    desc: Vec<String>,
-    kind: SpeakerKind,
-    gender: Gender,
+struct Entity {
+    /// The longest name seen.
+    name: Name,
+    /// Display name of an entity made from a description ("the ministry").
+    display: Option<String>,
+    mentions: Vec<Span>,
+    is_speaker: bool,
+    /// Stable number (positions change as entities move to the most recent end).
+    uid: usize,
 }
 
 const STOP_CAPS: &[&str] = &[
@@ -536,10 +535,8 @@ const FEMALE_NAMES: &[&str] = &[
     "judy",
     "christina",
     "kathy",
-    "theresa",
     "beverly",
     "denise",
-    "tammy",
     "irene",
     "jacqueline",
     "wendy",
@@ -596,271 +593,6 @@ const MALE_TITLES: &[&str] = &[
     "businessman",
     "sir",
 ];
-
-const SUBJECT_PRONOUNS: &[&str] = &[
-    "he", "she", "they", "i", "we", "it", "who", "which", "that", "him", "her", "them", "his",
-    "their", "its", "me", "us", "you",
-];
-
-static STOP_CAPS_SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-static PERSON_TITLES_SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-static ORG_WORDS_SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-static FEMALE_NAMES_SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-
-fn in_set(set: &OnceLock<HashSet<&'static str>>, words: &'static [&'static str], w: &str) -> bool {
-    set.get_or_init(|| words.iter().copied().collect())
-        .contains(w)
-}
-
-fn lower(s: &str) -> String {
-    s.to_lowercase().replace('’', "'")
-}
-
-/// Strips a possessive ("Trump’s" → "Trump").
-fn strip_poss(s: &str) -> &str {
-    s.strip_suffix("’s")
-        .or_else(|| s.strip_suffix("'s"))
-        .or_else(|| s.strip_suffix('’'))
-        .unwrap_or(s)
-}
-
-fn gender_of(name: &[String], desc: &[String]) -> Gender {
-    for d in desc {
-        if FEMALE_TITLES.contains(&d.as_str()) {
-            return Gender::Female;
-        }
-        if MALE_TITLES.contains(&d.as_str()) {
-            return Gender::Male;
-        }
-    }
-    if name.len() >= 2 {
-        let first = lower(&name[0]);
-        if in_set(&FEMALE_NAMES_SET, FEMALE_NAMES, first.as_str()) {
-            return Gender::Female;
-        }
-    }
-    Gender::Unknown
-}
-
-/// Finds named mentions: runs of capitalised words (joined by "of", "for", "and", "the" when a
-/// capitalised word follows), split into description (titles, affiliations) and name.
-fn find_names(p: &Prepared) -> Vec<NameMention> {
-    let t = &p.toks;
-    let text = p.text;
-    let word = |i: usize| &text[t[i].b0 as usize..t[i].b1 as usize];
-    let is_cap = |i: usize| t[i].class == class::WORD && t[i].flags & flag::CAP != 0;
-    let joiners: Vec<u64> = ["of", "for", "and", "on", "de"]
-        .iter()
-        .map(|w| crate::prep::hash_str(w))
-        .collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < t.len() {
-        if !is_cap(i) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        let mut e = i + 1;
-        loop {
-            if e < t.len() && is_cap(e) && t[e].para == t[s].para {
-                e += 1;
-                continue;
-            }
-            // "Mr." / "U.S." abbreviation periods.
-            if e < t.len()
-                && t[e].class == class::STOP
-                && word(e) == "."
-                && e + 1 < t.len()
-                && is_cap(e + 1)
-                && word(e - 1).chars().count() <= 4
-                && t[e].b0 == t[e - 1].b1
-            {
-                e += 1;
-                continue;
-            }
-            if e + 1 < t.len()
-                && joiners.contains(&t[e].w)
-                && is_cap(e + 1)
-                && t[e].sent == t[s].sent
-            {
-                e += 1;
-                continue;
-            }
-            break;
-        }
-        // Words of the run (periods dropped), possessives stripped.
-        let mut words: Vec<(usize, String)> = (s..e)
-            .filter(|&k| t[k].class == class::WORD)
-            .map(|k| (k, strip_poss(word(k)).to_string()))
-            .collect();
-        // Drop leading function words ("The", "But", "Monday").
-        while let Some((_, w)) = words.first() {
-            let lw = lower(w);
-            if in_set(&STOP_CAPS_SET, STOP_CAPS, lw.as_str())
-                && !matches!(lw.as_str(), "mr" | "mrs" | "ms" | "dr")
-            {
-                words.remove(0);
-            } else {
-                break;
-            }
-        }
-        if words.is_empty() {
-            i = e;
-            continue;
-        }
-        let lw: Vec<String> = words.iter().map(|(_, w)| lower(w)).collect();
-        let has_org = lw
-            .iter()
-            .any(|w| in_set(&ORG_WORDS_SET, ORG_WORDS, w.as_str()));
-        // The last title word splits description from name: "Foreign Ministry Spokesman | Bahram
-        // Qassemi".
-        let mut split = 0;
-        for (k, w) in lw.iter().enumerate() {
-            if in_set(&PERSON_TITLES_SET, PERSON_TITLES, w.as_str()) && k + 1 < lw.len() {
-                split = k + 1;
-            }
-        }
-        // A title at the end ("Trump campaign spokesman") — no name.
-        let ends_with_title = lw.last().is_some_and(|w| {
-            in_set(&PERSON_TITLES_SET, PERSON_TITLES, w.as_str())
-                && !in_set(&ORG_WORDS_SET, ORG_WORDS, w.as_str())
-        });
-        let name_words: Vec<String> = words[split..].iter().map(|(_, w)| w.clone()).collect();
-        let desc: Vec<String> = lw[..split].to_vec();
-        let name_has_org = lw[split..]
-            .iter()
-            .any(|w| in_set(&ORG_WORDS_SET, ORG_WORDS, w.as_str()));
-        let kind = if name_has_org || (has_org && split == 0) {
-            SpeakerKind::Organization
-        } else if split > 0 || (name_words.len() >= 2 && name_words.len() <= 4) {
-            SpeakerKind::Person
-        } else {
-            SpeakerKind::Unknown
-        };
-        if ends_with_title && split == 0 && !has_org {
-            // "Spokesman" alone: leave it to the description rules.
-            i = e;
-            continue;
-        }
-        let first_k = words[split].0;
-        let last_k = words.last().unwrap().0;
-        let span = Span::new(t[first_k].span.start(), t[last_k].span.end());
-        let gender = if kind == SpeakerKind::Person {
-            gender_of(&name_words, &desc)
-        } else {
-            Gender::Unknown
-        };
-        out.push(NameMention {
-            span,
-            lname: lw[split..].to_vec(),
-            name: name_words,
-            desc,
-            kind,
-            gender,
-        });
-        i = e;
-    }
-    out
-}
-
-/// Does mention `m` name entity `e`? Same words, or `m`'s words are a tail of `e`'s name (surname),
-/// or the other way round.
-fn same_name(e: &Entity, b: &[String]) -> bool {
-    if e.nominal || b.is_empty() || e.lname.is_empty() {
-        return false;
-    }
-    let a = &e.lname;
-    if a.last() != b.last() && a.len() > 1 && b.len() > 1 {
-        // Quick reject: different surnames (initials aside).
-        let ok = |v: &[String]| v.last().is_some_and(|w| w.chars().count() == 1);
-        if !ok(a) && !ok(b) {
-            return false;
-        }
-    }
-    let tail = |long: &[String], short: &[String]| {
-        short.len() <= long.len() && long[long.len() - short.len()..] == *short
-    };
-    // Middle initials: "Donald J. Trump" ~ "Donald Trump".
-    let strip = |v: &[String]| -> Vec<String> {
-        v.iter()
-            .filter(|w| w.chars().count() > 1)
-            .cloned()
-            .collect()
-    };
-    if tail(a, b) || tail(b, a) {
-        return true;
-    }
-    if !a.iter().chain(b).any(|w| w.chars().count() == 1) {
-        return false;
-    }
-    let (a2, b2) = (strip(a), strip(b));
-    !a2.is_empty() && (tail(&a2, &b2) || tail(&b2, &a2))
-}
-
-struct Resolver {
-    ents: Vec<Entity>,
-}
-
-impl Resolver {
-    fn add_name(&mut self, m: &NameMention, pos: usize) -> usize {
-        // Most recent entity with a compatible name.
-        let found = (0..self.ents.len())
-            .filter(|&k| same_name(&self.ents[k], &m.lname))
-            .max_by_key(|&k| self.ents[k].last);
-        match found {
-            Some(k) => {
-                let e = &mut self.ents[k];
-                if m.name.len() > e.name.len() {
-                    e.name = m.name.clone();
-                    e.lname = m.lname.clone();
-                }
-                for d in &m.desc {
-                    if !e.desc.contains(d) {
-                        e.desc.push(d.clone());
-                    }
-                }
-                if e.kind == SpeakerKind::Unknown {
-                    e.kind = m.kind;
-                }
-                if e.gender == Gender::Unknown {
-                    e.gender = m.gender;
-                }
-                e.mentions.push(m.span);
-                e.last = pos;
-                k
-            }
-            None => {
-                self.ents.push(Entity {
-                    name: m.name.clone(),
-                    lname: m.lname.clone(),
-                    desc: m.desc.clone(),
-                    kind: m.kind,
-                    gender: m.gender,
-                    mentions: vec![m.span],
-                    last: pos,
-                    is_speaker: false,
-                    nominal: false,
-                });
-                self.ents.len() - 1
-            }
-        }
-    }
-
-    /// Most recent entity (mentioned before `pos`) accepted by `ok`.
-    fn recent(&self, pos: usize, ok: impl Fn(&Entity) -> bool) -> Option<usize> {
-        (0..self.ents.len())
-            .filter(|&k| self.ents[k].mentions.iter().any(|m| m.start() < pos) && ok(&self.ents[k]))
-            .max_by_key(|&k| {
-                self.ents[k]
-                    .mentions
-                    .iter()
-                    .filter(|m| m.start() < pos)
-                    .map(|m| m.start())
-                    .max()
-            })
-    }
-}
 
 const ORG_HEADS: &[&str] = &[
     "ministry",
@@ -954,12 +686,314 @@ const GROUP_HEADS: &[&str] = &[
     "aides",
     "advisers",
     "diplomats",
-    "sources",
     "witnesses",
     "users",
     "fans",
     "citizens",
 ];
+
+/// Sorted keys of the word lists.
+struct Lists {
+    stop: Vec<u64>,
+    titles: Vec<u64>,
+    org: Vec<u64>,
+    female: Vec<u64>,
+    female_titles: Vec<u64>,
+    male_titles: Vec<u64>,
+    org_heads: Vec<u64>,
+    group_heads: Vec<u64>,
+    joiners: Vec<u64>,
+    articles: Vec<u64>,
+}
+
+/// Keys of single words the resolver asks about.
+struct Words {
+    i: [u64; 4],
+    he: [u64; 3],
+    she: [u64; 2],
+    they: [u64; 3],
+    it: [u64; 2],
+    who: [u64; 3],
+    honorifics: [u64; 4],
+}
+
+fn lists() -> &'static (Lists, Words) {
+    static L: OnceLock<(Lists, Words)> = OnceLock::new();
+    L.get_or_init(|| {
+        let h = |v: &[&str]| {
+            let mut x: Vec<u64> = v.iter().map(|w| key(w)).collect();
+            x.sort_unstable();
+            x
+        };
+        let k = key;
+        (
+            Lists {
+                stop: h(STOP_CAPS),
+                titles: h(PERSON_TITLES),
+                org: h(ORG_WORDS),
+                female: h(FEMALE_NAMES),
+                female_titles: h(FEMALE_TITLES),
+                male_titles: h(MALE_TITLES),
+                org_heads: h(ORG_HEADS),
+                group_heads: h(GROUP_HEADS),
+                joiners: h(&["of", "for", "and", "on", "de"]),
+                articles: h(&["the", "a", "an"]),
+            },
+            Words {
+                i: [k("i"), k("me"), k("we"), k("us")],
+                he: [k("he"), k("him"), k("his")],
+                she: [k("she"), k("her")],
+                they: [k("they"), k("them"), k("their")],
+                it: [k("it"), k("its")],
+                who: [k("who"), k("which"), k("that")],
+                honorifics: [k("mr"), k("mrs"), k("ms"), k("dr")],
+            },
+        )
+    })
+}
+
+fn has(v: &[u64], k: u64) -> bool {
+    v.binary_search(&k).is_ok()
+}
+
+/// A word's key: lower case, curly apostrophes straightened, a possessive ('s) and a final period
+/// dropped, hashed. No allocation.
+pub(crate) fn key(w: &str) -> u64 {
+    let w = w
+        .strip_suffix("’s")
+        .or_else(|| w.strip_suffix("'s"))
+        .or_else(|| w.strip_suffix('’'))
+        .unwrap_or(w);
+    let w = w.strip_suffix('.').unwrap_or(w);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut buf = [0u8; 4];
+    for c in w.chars() {
+        if c.is_ascii() {
+            h = fx(h, c.to_ascii_lowercase() as u64);
+        } else if c == '’' || c == '‘' {
+            h = fx(h, b'\'' as u64);
+        } else {
+            for l in c.to_lowercase() {
+                for &b in l.encode_utf8(&mut buf).as_bytes() {
+                    h = fx(h, b as u64);
+                }
+            }
+        }
+    }
+    fx(h, 0xff)
+}
+
+fn tok_text<'a>(p: &'a Prepared, i: usize) -> &'a str {
+    &p.text[p.toks[i].b0 as usize..p.toks[i].b1 as usize]
+}
+
+fn is_initial(p: &Prepared, i: usize) -> bool {
+    tok_text(p, i).chars().nth(1).is_none()
+}
+
+fn gender_of(p: &Prepared, toks: &[u32], desc: &[u64]) -> Gender {
+    let (l, _) = lists();
+    for &d in desc {
+        if has(&l.female_titles, d) {
+            return Gender::Female;
+        }
+        if has(&l.male_titles, d) {
+            return Gender::Male;
+        }
+    }
+    if toks.len() >= 2 && has(&l.female, key(tok_text(p, toks[0] as usize))) {
+        return Gender::Female;
+    }
+    Gender::Unknown
+}
+
+/// Finds named mentions: runs of capitalised words (joined by "of", "for", "and", "on" when a
+/// capitalised word follows, and by the period of an abbreviation), with leading function words
+/// dropped and the last title word splitting description from name.
+fn find_names(p: &Prepared) -> Vec<Name> {
+    let (l, w) = lists();
+    let t = &p.toks;
+    let is_cap = |i: usize| t[i].class == class::WORD && t[i].flags & flag::CAP != 0;
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut words: Vec<(u32, u64)> = Vec::new();
+    while i < t.len() {
+        if !is_cap(i) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        let mut e = i + 1;
+        loop {
+            if e < t.len() && is_cap(e) && t[e].para == t[s].para {
+                e += 1;
+                continue;
+            }
+            // "Mr." / "U.S." abbreviation periods.
+            if e + 1 < t.len()
+                && t[e].class == class::STOP
+                && t[e].b1 - t[e].b0 == 1
+                && p.text.as_bytes()[t[e].b0 as usize] == b'.'
+                && t[e].b0 == t[e - 1].b1
+                && t[e - 1].b1 - t[e - 1].b0 <= 4
+                && is_cap(e + 1)
+            {
+                e += 1;
+                continue;
+            }
+            if e + 1 < t.len() && has(&l.joiners, t[e].w) && is_cap(e + 1) && t[e].sent == t[s].sent
+            {
+                e += 1;
+                continue;
+            }
+            break;
+        }
+        words.clear();
+        words.extend(
+            (s..e)
+                .filter(|&k| t[k].class == class::WORD)
+                .map(|k| (k as u32, key(tok_text(p, k)))),
+        );
+        // Drop leading function words ("The", "But", "Monday"), but not "Mr".
+        let mut lead = 0;
+        while lead < words.len()
+            && has(&l.stop, words[lead].1)
+            && !w.honorifics.contains(&words[lead].1)
+        {
+            lead += 1;
+        }
+        let words = &words[lead..];
+        if words.is_empty() {
+            i = e;
+            continue;
+        }
+        let has_org = words.iter().any(|&(_, k)| has(&l.org, k));
+        let mut split = 0;
+        for (k, &(_, wk)) in words.iter().enumerate() {
+            if has(&l.titles, wk) && k + 1 < words.len() {
+                split = k + 1;
+            }
+        }
+        let last = words[words.len() - 1].1;
+        let ends_with_title = has(&l.titles, last) && !has(&l.org, last);
+        if ends_with_title && split == 0 && !has_org {
+            // "Spokesman" alone: left to the description rules.
+            i = e;
+            continue;
+        }
+        let name = &words[split..];
+        let name_has_org = name.iter().any(|&(_, k)| has(&l.org, k));
+        let kind = if name_has_org || (has_org && split == 0) {
+            SpeakerKind::Organization
+        } else if split > 0 || (2..=4).contains(&name.len()) {
+            SpeakerKind::Person
+        } else {
+            SpeakerKind::Unknown
+        };
+        let toks: Vec<u32> = name.iter().map(|&(k, _)| k).collect();
+        let desc: Vec<u64> = words[..split].iter().map(|&(_, k)| k).collect();
+        let gender = if kind == SpeakerKind::Person {
+            gender_of(p, &toks, &desc)
+        } else {
+            Gender::Unknown
+        };
+        let span = Span::new(
+            t[toks[0] as usize].span.start(),
+            t[*toks.last().unwrap() as usize].span.end(),
+        );
+        out.push(Name {
+            span,
+            key: name.iter().map(|&(_, k)| k).collect(),
+            core: name
+                .iter()
+                .filter(|&&(k, _)| !is_initial(p, k as usize))
+                .map(|&(_, k)| k)
+                .collect(),
+            toks,
+            desc,
+            kind,
+            gender,
+        });
+        i = e;
+    }
+    out
+}
+
+/// Is `short` the end of `long`?
+fn tail(long: &[u64], short: &[u64]) -> bool {
+    !short.is_empty() && short.len() <= long.len() && long[long.len() - short.len()..] == *short
+}
+
+/// Do two names name the same entity? One is the end of the other ("Qassemi", "Bahram Qassemi"),
+/// initials aside ("Donald J. Trump", "Donald Trump").
+fn same_name(a: &Name, b: &Name) -> bool {
+    tail(&a.key, &b.key) || tail(&b.key, &a.key) || tail(&a.core, &b.core) || tail(&b.core, &a.core)
+}
+
+struct Resolver {
+    /// Entities, least recently mentioned first.
+    ents: Vec<Entity>,
+    next_uid: usize,
+}
+
+impl Resolver {
+    /// Links a named mention to the most recent entity with a compatible name, or makes one.
+    fn add_name(&mut self, m: &Name) -> usize {
+        let found = (0..self.ents.len())
+            .rev()
+            .find(|&k| self.ents[k].display.is_none() && same_name(&self.ents[k].name, m));
+        match found {
+            Some(k) => {
+                let e = &mut self.ents[k];
+                for &d in &m.desc {
+                    if !e.name.desc.contains(&d) {
+                        e.name.desc.push(d);
+                    }
+                }
+                if m.key.len() > e.name.key.len() {
+                    e.name.toks = m.toks.clone();
+                    e.name.key = m.key.clone();
+                    e.name.core = m.core.clone();
+                }
+                if e.name.kind == SpeakerKind::Unknown {
+                    e.name.kind = m.kind;
+                }
+                if e.name.gender == Gender::Unknown {
+                    e.name.gender = m.gender;
+                }
+                e.mentions.push(m.span);
+                self.touch(k)
+            }
+            None => self.push(Entity {
+                name: m.clone(),
+                display: None,
+                mentions: vec![m.span],
+                is_speaker: false,
+                uid: 0,
+            }),
+        }
+    }
+
+    /// Adds an entity as the most recent; returns its position.
+    fn push(&mut self, mut e: Entity) -> usize {
+        e.uid = self.next_uid;
+        self.next_uid += 1;
+        self.ents.push(e);
+        self.ents.len() - 1
+    }
+
+    /// Moves entity `k` to the most recent end; returns its new position.
+    fn touch(&mut self, k: usize) -> usize {
+        let e = self.ents.remove(k);
+        self.ents.push(e);
+        self.ents.len() - 1
+    }
+
+    /// Most recent entity accepted by `ok`.
+    fn recent(&self, ok: impl Fn(&Entity) -> bool) -> Option<usize> {
+        (0..self.ents.len()).rev().find(|&k| ok(&self.ents[k]))
+    }
+}
 
 /// Resolves the speakers of extracted attributions (see the module docs) and returns them with
 /// their speaker ids set.
@@ -969,89 +1003,101 @@ pub(crate) fn resolve(
     mut atts: Vec<Attribution>,
 ) -> crate::Attributions {
     let names = find_names(p);
-    let mut r = Resolver { ents: Vec::new() };
-    // Events in text order: named mentions and source mentions (a name first when both start at the
-    // same place, so a source that is a name finds its entity).
+    // Entities are kept in recency order (most recent last); each attribution remembers its
+    // entity by its stable number.
+    let mut r = Resolver {
+        ents: Vec::new(),
+        next_uid: 0,
+    };
     let mut order: Vec<usize> = (0..atts.len())
         .filter(|&k| atts[k].source.is_some())
         .collect();
     order.sort_by_key(|&k| atts[k].source.unwrap().start());
+    let mut att_uid: Vec<Option<usize>> = vec![None; atts.len()];
     let mut ni = 0;
-    let mut name_ent: Vec<Option<usize>> = vec![None; names.len()];
-    let mut att_ent: Vec<Option<usize>> = vec![None; atts.len()];
     for &k in &order {
         let src = atts[k].source.unwrap();
+        // Names are added before the sources that end after them start.
         while ni < names.len() && names[ni].span.start() < src.end() {
-            name_ent[ni] = Some(r.add_name(&names[ni], names[ni].span.start()));
+            r.add_name(&names[ni]);
             ni += 1;
         }
-        let e = resolve_source(doc, p, &names, &name_ent, &r, &atts, &att_ent, k, src);
-        let e = match e {
+        let pos = match resolve_source(p, &names, &r, &atts, &att_uid, k, src) {
             Some(e) => e,
-            None => new_nominal(doc, &mut r, src),
+            None => r.push(nominal(doc, p, src)),
         };
-        let ent = &mut r.ents[e];
-        ent.is_speaker = true;
-        if !ent.mentions.contains(&src) {
-            ent.mentions.push(src);
+        let e = &mut r.ents[pos];
+        e.is_speaker = true;
+        if !e.mentions.contains(&src) {
+            e.mentions.push(src);
         }
-        ent.last = ent.last.max(src.start());
-        att_ent[k] = Some(e);
+        att_uid[k] = Some(e.uid);
+        r.touch(pos);
     }
     while ni < names.len() {
-        name_ent[ni] = Some(r.add_name(&names[ni], names[ni].span.start()));
+        r.add_name(&names[ni]);
         ni += 1;
     }
-    // Ids and display names for speakers, in order of first mention.
+    // Ids and display names, in order of first mention.
     let mut spk: Vec<usize> = (0..r.ents.len())
         .filter(|&k| r.ents[k].is_speaker)
         .collect();
     spk.sort_by_key(|&k| r.ents[k].mentions.iter().map(|m| m.start()).min());
-    let mut ids: Vec<Option<String>> = vec![None; r.ents.len()];
+    let mut id_of: Vec<(usize, String)> = Vec::new();
     let mut speakers = Vec::new();
-    let mut used: Vec<String> = Vec::new();
     for k in spk {
         let e = &r.ents[k];
-        let name = e.name.join(" ");
-        let mut base: String = name
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() {
-                    c.to_lowercase().next().unwrap_or(c)
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        while base.contains("--") {
-            base = base.replace("--", "-");
-        }
-        let base = base.trim_matches('-').to_string();
-        let base = if base.is_empty() {
-            "speaker".to_string()
-        } else {
-            base
+        let name = match &e.display {
+            Some(d) => d.clone(),
+            None => {
+                let words: Vec<&str> = e
+                    .name
+                    .toks
+                    .iter()
+                    .map(|&i| {
+                        let w = tok_text(p, i as usize);
+                        w.strip_suffix("’s")
+                            .or_else(|| w.strip_suffix("'s"))
+                            .unwrap_or(w)
+                    })
+                    .collect();
+                words.join(" ")
+            }
         };
-        let mut id = base.clone();
+        let mut base = String::new();
+        for c in name.chars() {
+            if c.is_alphanumeric() {
+                base.extend(c.to_lowercase());
+            } else if !base.ends_with('-') && !base.is_empty() {
+                base.push('-');
+            }
+        }
+        let base = base.trim_end_matches('-');
+        let base = if base.is_empty() { "speaker" } else { base };
+        let mut id = base.to_string();
         let mut n = 2;
-        while used.contains(&id) {
+        while id_of.iter().any(|(_, x)| *x == id) {
             id = format!("{base}-{n}");
             n += 1;
         }
-        used.push(id.clone());
-        ids[k] = Some(id.clone());
+        id_of.push((e.uid, id.clone()));
         let mut mentions = e.mentions.clone();
         mentions.sort();
         mentions.dedup();
         speakers.push(Speaker {
             id,
             name,
-            kind: e.kind,
+            kind: e.name.kind,
             mentions,
         });
     }
     for (k, a) in atts.iter_mut().enumerate() {
-        a.speaker = att_ent[k].and_then(|e| ids[e].clone());
+        a.speaker = att_uid[k].and_then(|u| {
+            id_of
+                .iter()
+                .find(|(x, _)| *x == u)
+                .map(|(_, id)| id.clone())
+        });
     }
     atts.sort_by_key(|a| (a.cue.start(), a.cue.end()));
     crate::Attributions {
@@ -1060,178 +1106,165 @@ pub(crate) fn resolve(
     }
 }
 
+/// Word tokens of a span, with their keys.
+fn words_of(p: &Prepared, span: Span) -> Vec<(usize, u64)> {
+    match tok_range(p, span) {
+        Some((s, e)) => (s..e)
+            .filter(|&k| p.toks[k].class == class::WORD)
+            .map(|k| (k, key(tok_text(p, k))))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The entity (position in `r.ents`) a source mention refers to, if any.
 #[allow(clippy::too_many_arguments)]
 fn resolve_source(
-    doc: &Document,
     p: &Prepared,
-    names: &[NameMention],
-    name_ent: &[Option<usize>],
+    names: &[Name],
     r: &Resolver,
     atts: &[Attribution],
-    att_ent: &[Option<usize>],
+    att_uid: &[Option<usize>],
     k: usize,
     src: Span,
 ) -> Option<usize> {
-    // 1. A name inside the source: the first person (else the first name of any kind).
-    let inside: Vec<usize> = (0..names.len())
-        .filter(|&n| names[n].span.start() >= src.start() && names[n].span.end() <= src.end())
-        .collect();
-    if let Some(&n) = inside
+    let (l, w) = lists();
+    // 1. A name inside the source: the first person, else the first name.
+    let inside = |n: &&Name| n.span.start() >= src.start() && n.span.end() <= src.end();
+    let named = names
         .iter()
-        .find(|&&n| names[n].kind == SpeakerKind::Person)
-        .or_else(|| inside.first())
-    {
-        return name_ent[n];
+        .filter(inside)
+        .find(|n| n.kind == SpeakerKind::Person)
+        .or_else(|| names.iter().find(inside));
+    if let Some(n) = named {
+        return r
+            .recent(|e| e.display.is_none() && e.mentions.contains(&n.span))
+            .or_else(|| r.recent(|e| e.display.is_none() && same_name(&e.name, n)));
     }
-    let text = doc.slice(src);
-    let words: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.'))
-        .filter(|w| !w.is_empty())
-        .map(|w| lower(strip_poss(w)).trim_end_matches('.').to_string())
-        .collect();
-    let first = words.first().map(String::as_str).unwrap_or("");
-    let pos = src.start();
+    let words = words_of(p, src);
+    let (first_tok, first) = *words.first()?;
+    let person = |e: &Entity| e.name.kind == SpeakerKind::Person;
     // 2. Pronouns.
-    if words.len() == 1 && SUBJECT_PRONOUNS.contains(&first) {
-        match first {
-            "i" | "me" | "we" | "us" => {
-                // Inside another attribution's quotation: that speaker.
-                let outer = (0..atts.len())
-                    .filter(|&j| j != k && atts[j].content.iter().any(|c| c.overlap(src) > 0))
-                    .filter_map(|j| att_ent[j])
-                    .next_back();
-                if outer.is_some() {
-                    return outer;
+    if words.len() == 1 {
+        if w.i.contains(&first) {
+            // Inside another attribution's quotation: that speaker.
+            let outer = (0..atts.len())
+                .filter(|&j| j != k && atts[j].content.iter().any(|c| c.overlap(src) > 0))
+                .filter_map(|j| att_uid[j])
+                .next_back();
+            if let Some(u) = outer {
+                return r.ents.iter().position(|e| e.uid == u);
+            }
+            return r.recent(person);
+        }
+        if w.he.contains(&first) {
+            return r
+                .recent(|e| person(e) && e.name.gender != Gender::Female)
+                .or_else(|| r.recent(|e| e.name.kind == SpeakerKind::Unknown && e.is_speaker));
+        }
+        if w.she.contains(&first) {
+            return r
+                .recent(|e| person(e) && e.name.gender == Gender::Female)
+                .or_else(|| r.recent(|e| person(e) && e.name.gender != Gender::Male));
+        }
+        if w.they.contains(&first) {
+            return r
+                .recent(|e| matches!(e.name.kind, SpeakerKind::Organization | SpeakerKind::Group));
+        }
+        if w.it.contains(&first) {
+            return r.recent(|e| {
+                matches!(
+                    e.name.kind,
+                    SpeakerKind::Organization | SpeakerKind::Unknown
+                )
+            });
+        }
+        if w.who.contains(&first) {
+            // The name right before the relative pronoun, in the same sentence.
+            let sent = p.toks[first_tok].sent;
+            let n = names.iter().rev().find(|n| {
+                n.span.end() <= src.start() && {
+                    let ni = p.toks.partition_point(|x| x.span.start() < n.span.start());
+                    p.toks.get(ni).map(|x| x.sent) == Some(sent)
                 }
-                return r.recent(pos, |e| e.kind == SpeakerKind::Person);
+            });
+            if let Some(n) = n {
+                return r.recent(|e| e.display.is_none() && e.mentions.contains(&n.span));
             }
-            "he" | "him" | "his" => {
-                return r
-                    .recent(pos, |e| {
-                        e.kind == SpeakerKind::Person && e.gender != Gender::Female
-                    })
-                    .or_else(|| r.recent(pos, |e| e.kind == SpeakerKind::Unknown && e.is_speaker));
-            }
-            "she" | "her" => {
-                return r
-                    .recent(pos, |e| {
-                        e.kind == SpeakerKind::Person && e.gender == Gender::Female
-                    })
-                    .or_else(|| {
-                        r.recent(pos, |e| {
-                            e.kind == SpeakerKind::Person && e.gender != Gender::Male
-                        })
-                    });
-            }
-            "they" | "them" | "their" => {
-                return r.recent(pos, |e| {
-                    matches!(e.kind, SpeakerKind::Organization | SpeakerKind::Group)
-                });
-            }
-            "it" | "its" => {
-                return r.recent(pos, |e| {
-                    matches!(e.kind, SpeakerKind::Organization | SpeakerKind::Unknown)
-                });
-            }
-            "who" | "which" | "that" => {
-                // The name right before the relative pronoun, in the same sentence.
-                let t = &p.toks;
-                let ti = t.partition_point(|x| x.span.start() < src.start());
-                let sent = t.get(ti).map(|x| x.sent);
-                let n = (0..names.len())
-                    .filter(|&n| names[n].span.end() <= src.start())
-                    .filter(|&n| {
-                        let ni = t.partition_point(|x| x.span.start() < names[n].span.start());
-                        t.get(ni).map(|x| x.sent) == sent
-                    })
-                    .max_by_key(|&n| names[n].span.end());
-                if let Some(n) = n {
-                    return name_ent[n];
-                }
-                return r.recent(pos, |e| e.kind == SpeakerKind::Person);
-            }
-            _ => return None,
+            return r.recent(person);
         }
     }
-    // 3. A description: match its head word against titles and names of earlier entities.
-    let head = words.last().map(String::as_str).unwrap_or("");
-    if head.is_empty() {
-        return None;
-    }
-    let is_org_head = ORG_HEADS.contains(&head);
-    let is_group = GROUP_HEADS.contains(&head);
-    let matches_head =
-        |e: &Entity| e.desc.iter().any(|d| d == head) || e.lname.iter().any(|w| w == head);
-    if is_group {
-        return r.recent(pos, |e| e.nominal && matches_head(e));
+    // 3. A description: its head word against the titles and names of earlier entities.
+    let head = words[words.len() - 1].1;
+    let is_org_head = has(&l.org_heads, head);
+    let matches_head = |e: &Entity| e.name.desc.contains(&head) || e.name.key.contains(&head);
+    if has(&l.group_heads, head) {
+        return r.recent(|e| e.display.is_some() && matches_head(e));
     }
     let want = |e: &Entity| {
         if is_org_head {
-            e.kind == SpeakerKind::Organization || (e.nominal && e.kind != SpeakerKind::Person)
+            e.name.kind == SpeakerKind::Organization
         } else {
-            e.kind == SpeakerKind::Person || e.nominal
+            e.name.kind == SpeakerKind::Person || e.display.is_some()
         }
     };
-    let found = r.recent(pos, |e| want(e) && matches_head(e));
-    if found.is_some() {
-        return found;
-    }
-    // "the president" etc. with only titles known on a different kind: any entity with the head.
-    if !is_org_head {
-        if let Some(e) = r.recent(pos, |e| e.desc.iter().any(|d| d == head)) {
-            return Some(e);
-        }
-    }
-    None
+    r.recent(|e| want(e) && matches_head(e))
+        .or_else(|| r.recent(|e| !is_org_head && e.name.desc.contains(&head)))
 }
 
-/// A new entity named by the source text ("the ministry", "officials").
-fn new_nominal(doc: &Document, r: &mut Resolver, src: Span) -> usize {
+/// A new entity named by the source text ("the ministry", "officials"): cut at the first comma or
+/// dash, at most six words.
+fn nominal(doc: &Document, p: &Prepared, src: Span) -> Entity {
+    let (l, _) = lists();
     let text = doc.slice(src);
-    // Cut descriptions at the first comma or relative clause; keep at most six words.
     let cut = text
         .split([',', '(', '—', '–'])
         .next()
         .unwrap_or(text)
         .trim();
-    let words: Vec<String> = cut.split_whitespace().take(6).map(str::to_string).collect();
-    let head = words
-        .last()
-        .map(|w| lower(strip_poss(w)))
-        .unwrap_or_default();
-    let kind = if ORG_HEADS.contains(&head.as_str()) {
+    let mut name: Vec<&str> = cut.split_whitespace().take(6).collect();
+    let lower_first;
+    if let Some(f) = name.first() {
+        if has(&l.articles, key(f)) {
+            lower_first = f.to_lowercase();
+            name[0] = &lower_first;
+        }
+    }
+    let display = name.join(" ");
+    let cut_span = Span::new(
+        src.start(),
+        src.start() + cut.chars().count().min(src.len()),
+    );
+    let words = words_of(p, cut_span);
+    let head = words.last().map_or(0, |w| w.1);
+    let kind = if has(&l.org_heads, head) {
         SpeakerKind::Organization
-    } else if GROUP_HEADS.contains(&head.as_str()) {
+    } else if has(&l.group_heads, head) {
         SpeakerKind::Group
-    } else if SUBJECT_PRONOUNS.contains(&head.as_str()) {
-        SpeakerKind::Unknown
     } else {
         SpeakerKind::Person
     };
-    let gender = if words
-        .iter()
-        .any(|w| FEMALE_TITLES.contains(&lower(w).as_str()))
-    {
+    let gender = if words.iter().any(|w| has(&l.female_titles, w.1)) {
         Gender::Female
+    } else if words.iter().any(|w| has(&l.male_titles, w.1)) {
+        Gender::Male
     } else {
         Gender::Unknown
     };
-    let mut name = words;
-    if let Some(f) = name.first_mut() {
-        if matches!(f.as_str(), "The" | "A" | "An") {
-            *f = f.to_lowercase();
-        }
-    }
-    r.ents.push(Entity {
-        lname: name.iter().map(|w| lower(w)).collect(),
-        name,
-        desc: vec![head],
-        kind,
-        gender,
+    let keys: Vec<u64> = words.iter().map(|w| w.1).collect();
+    Entity {
+        name: Name {
+            span: src,
+            toks: Vec::new(),
+            core: keys.clone(),
+            desc: keys.clone(),
+            key: keys,
+            kind,
+            gender,
+        },
+        display: Some(display),
         mentions: Vec::new(),
-        last: src.start(),
         is_speaker: false,
-        nominal: true,
-    });
-    r.ents.len() - 1
+        uid: 0,
+    }
 }

@@ -85,14 +85,103 @@ impl Default for TrainOptions {
     }
 }
 
+/// Auxiliaries, negations and adverbs that open a cue ("has said", "did not deny", "also noted")
+/// but are not its head.
+const NOT_HEAD: &[&str] = &[
+    "is",
+    "was",
+    "are",
+    "were",
+    "be",
+    "been",
+    "being",
+    "am",
+    "has",
+    "have",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "not",
+    "n't",
+    "never",
+    "also",
+    "would",
+    "could",
+    "will",
+    "can",
+    "may",
+    "might",
+    "should",
+    "must",
+    "shall",
+    "further",
+    "then",
+    "later",
+    "again",
+    "already",
+    "still",
+    "just",
+    "repeatedly",
+    "publicly",
+    "previously",
+    "recently",
+    "reportedly",
+    "first",
+    "once",
+    "he's",
+    "she's",
+    "it's",
+    "they're",
+    "i'm",
+    "we're",
+    "who's",
+    "doesn't",
+    "didn't",
+    "isn't",
+    "wasn't",
+    "hasn't",
+    "haven't",
+    "won't",
+    "wouldn't",
+    "can't",
+    "couldn't",
+    "to",
+    "going",
+    "even",
+    "only",
+    "often",
+    "always",
+    "long",
+    "now",
+    "since",
+    "quickly",
+    "all",
+    "both",
+    "has been",
+    "'s",
+    "’s",
+];
+
 /// The cue of a gold attribution as the extractor would find it: its head (the first word of the
-/// gold cue that is a lexicon word, else the first candidate, else the first word) and
+/// gold cue that is neither an auxiliary nor an adverb, preferring lexicon words) and
 /// [`cue_extent`].
 fn gold_cue(p: &Prepared, a: &BratAttribution, mask: &[u8]) -> Option<(usize, usize)> {
     let (s, e) = tok_range(p, *a.cue.first()?)?;
+    static SKIP: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    let skip = SKIP.get_or_init(|| {
+        let mut v: Vec<u64> = NOT_HEAD
+            .iter()
+            .map(|w| crate::prep::hash_str(&w.replace('’', "'")))
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    let content_word = |k: usize| skip.binary_search(&p.toks[k].w).is_err();
     let head = (s..e)
-        .find(|&k| mask[k] & 4 != 0)
-        .or_else(|| (s..e).find(|&k| mask[k] & 3 != 0))
+        .find(|&k| mask[k] & 4 != 0 && content_word(k))
+        .or_else(|| (s..e).find(|&k| content_word(k)))
         .unwrap_or(s);
     Some((head, cue_extent(p, head)))
 }
@@ -330,4 +419,89 @@ impl Attributor {
         };
         self
     }
+}
+
+/// Scores the argument tagger alone: extraction from the gold cues (for error analysis).
+#[doc(hidden)]
+pub fn evaluate_gold_cues(att: &Attributor, docs: &[GoldDoc]) -> Report {
+    let mut sc = Scorer::new();
+    let mut mask = Vec::new();
+    for d in docs {
+        let p = Prepared::new(&d.doc);
+        cue_mask(&p, &att.cands, &att.lex, &mut mask);
+        let mut cues: Vec<(usize, usize)> = d
+            .atts
+            .iter()
+            .filter_map(|a| gold_cue(&p, a, &mask))
+            .collect();
+        cues.sort();
+        cues.dedup();
+        let atts = att.find_arguments(&p, &cues);
+        let atts = crate::speakers::resolve(&d.doc, &p, atts);
+        sc.add(&d.atts, &brat::to_brat(&atts));
+    }
+    sc.report()
+}
+
+/// Cue detection counts (for error analysis): gold heads, gold heads that are candidates,
+/// predicted cues, predicted cues that are gold heads.
+#[doc(hidden)]
+pub fn cue_stats(att: &Attributor, docs: &[GoldDoc]) -> [usize; 4] {
+    let mut r = [0usize; 4];
+    let mut mask = Vec::new();
+    for d in docs {
+        let p = Prepared::new(&d.doc);
+        cue_mask(&p, &att.cands, &att.lex, &mut mask);
+        let mut heads: Vec<usize> = d
+            .atts
+            .iter()
+            .filter_map(|a| gold_cue(&p, a, &mask))
+            .map(|c| c.0)
+            .collect();
+        heads.sort();
+        heads.dedup();
+        r[0] += heads.len();
+        r[1] += heads.iter().filter(|&&h| mask[h] & 3 != 0).count();
+        let pred = att.find_cues(&p);
+        r[2] += pred.len();
+        r[3] += pred
+            .iter()
+            .filter(|c| heads.binary_search(&c.0).is_ok())
+            .count();
+    }
+    r
+}
+
+/// Missed and spurious cue words (for error analysis): (word, missed, spurious).
+#[doc(hidden)]
+pub fn cue_errors(att: &Attributor, docs: &[GoldDoc]) -> Vec<(String, usize, usize)> {
+    let mut m: std::collections::HashMap<String, (usize, usize)> = Default::default();
+    let mut mask = Vec::new();
+    for d in docs {
+        let p = Prepared::new(&d.doc);
+        cue_mask(&p, &att.cands, &att.lex, &mut mask);
+        let mut heads: Vec<usize> = d
+            .atts
+            .iter()
+            .filter_map(|a| gold_cue(&p, a, &mask))
+            .map(|c| c.0)
+            .collect();
+        heads.sort();
+        heads.dedup();
+        let pred: Vec<usize> = att.find_cues(&p).iter().map(|c| c.0).collect();
+        let word = |i: usize| p.text[p.toks[i].b0 as usize..p.toks[i].b1 as usize].to_lowercase();
+        for &h in &heads {
+            if !pred.contains(&h) {
+                m.entry(word(h)).or_default().0 += 1;
+            }
+        }
+        for &h in &pred {
+            if heads.binary_search(&h).is_err() {
+                m.entry(word(h)).or_default().1 += 1;
+            }
+        }
+    }
+    let mut v: Vec<(String, usize, usize)> = m.into_iter().map(|(k, (a, b))| (k, a, b)).collect();
+    v.sort_by_key(|x| std::cmp::Reverse(x.1 + x.2));
+    v
 }

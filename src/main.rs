@@ -40,6 +40,10 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Measure prediction speed and memory over a folder of articles.
     Bench(cli::bench::BenchArgs),
+    /// Find who says what in every NAME.txt of a folder and write NAME.ann (brat, as PolNeAR).
+    Attribute(cli::attribute::AttributeArgs),
+    /// Score attributions (NAME.ann folders) against gold: content and speaker P/R/F1.
+    EvalAttribution(cli::eval_attribution::EvalAttributionArgs),
     /// List the 14 techniques with definitions and examples.
     Techniques,
     /// Print a model file's manifest (how it was trained, its scores).
@@ -55,6 +59,8 @@ fn main() -> ExitCode {
         Command::Train(a) => cli::train::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Bench(a) => cli::bench::run(a),
+        Command::Attribute(a) => cli::attribute::run(a).map(|()| ExitCode::SUCCESS),
+        Command::EvalAttribution(a) => cli::eval_attribution::run(a).map(|()| ExitCode::SUCCESS),
         Command::Techniques => cli::techniques(),
         Command::ModelInfo(a) => cli::model_info(a),
     };

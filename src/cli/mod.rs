@@ -1,9 +1,11 @@
 //! One module per subcommand; shared flags and helpers here.
 
 pub mod analyze;
+pub mod attribute;
 pub mod bench;
 pub mod classify;
 pub mod eval;
+pub mod eval_attribution;
 pub mod predict;
 pub mod train;
 

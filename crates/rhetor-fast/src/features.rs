@@ -5,6 +5,7 @@
 
 use rhetor_core::{Document, Span, TokenKind};
 use rustc_hash::{FxHashMap, FxHasher};
+use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 
 /// A hashed feature.
@@ -114,6 +115,15 @@ pub struct Prepared<'a> {
     word_count: FxHashMap<String, u32>,
     bigram_count: FxHashMap<(u32, u32), u32>,
     content_id: Vec<u32>,
+    /// For each n-gram length asked so far: hash of a content-word n-gram -> its start positions
+    /// (ascending). Built on first use, so counting repetitions stays linear in the article length.
+    ngram_pos: RefCell<FxHashMap<usize, FxHashMap<u64, Vec<u32>>>>,
+}
+
+fn hash_ids(ids: &[u32]) -> u64 {
+    let mut s = FxHasher::default();
+    ids.hash(&mut s);
+    s.finish()
 }
 
 impl<'a> Prepared<'a> {
@@ -224,6 +234,7 @@ impl<'a> Prepared<'a> {
             word_count,
             bigram_count,
             content_id,
+            ngram_pos: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -396,18 +407,19 @@ impl<'a> Prepared<'a> {
         if key.is_empty() || key.len() > 12 {
             return (0, 0);
         }
-        let first_c = r.clone().find_map(|k| self.content_ix[k]).unwrap_or(0) as usize;
-        let mut total = 0;
-        let mut before = 0;
-        for (i, win) in self.content_id.windows(key.len()).enumerate() {
-            if win == key.as_slice() {
-                total += 1;
-                if i < first_c {
-                    before += 1;
-                }
+        let first_c = r.clone().find_map(|k| self.content_ix[k]).unwrap_or(0);
+        let mut cache = self.ngram_pos.borrow_mut();
+        let table = cache.entry(key.len()).or_insert_with(|| {
+            let mut t: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+            for (i, win) in self.content_id.windows(key.len()).enumerate() {
+                t.entry(hash_ids(win)).or_default().push(i as u32);
             }
+            t
+        });
+        match table.get(&hash_ids(&key)) {
+            Some(pos) => (pos.len(), pos.partition_point(|&i| i < first_c)),
+            None => (0, 0),
         }
-        (total, before)
     }
 
     /// The classifier's features of a span.

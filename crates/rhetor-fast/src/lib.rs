@@ -22,8 +22,6 @@ use serde::{Deserialize, Serialize};
 pub struct Decode {
     /// A token is inside a span when P(B) + P(I) exceeds this.
     pub threshold: f32,
-    /// Spans whose gap is at most this many code points are joined.
-    pub join_gap: usize,
     /// A span also gets its second-best technique (an overlapping span) when that one's probability
     /// is at least this.
     pub second_label: f32,
@@ -35,7 +33,6 @@ impl Default for Decode {
     fn default() -> Decode {
         Decode {
             threshold: 0.35,
-            join_gap: 0,
             second_label: 0.35,
             repetition_rule: true,
         }
@@ -49,7 +46,8 @@ struct Params {
     /// Sentence model: does a line hold a propaganda span? Its probability is a tagger feature.
     sent: LogReg,
     tag_index: FeatureIndex,
-    crf: Crf,
+    /// Taggers trained with different shuffling seeds; their marginals are averaged.
+    crf: Vec<Crf>,
     clf_index: FeatureIndex,
     /// Classifiers trained with different shuffling seeds; their probabilities are averaged.
     clf: Vec<LogReg>,
@@ -113,8 +111,8 @@ impl FastModel {
     /// Finds technique spans with explicit decoding settings.
     pub fn predict_with(&self, doc: &Document, d: &Decode) -> Vec<Detection> {
         let mut p = Prepared::new(doc);
-        p.line_prob = Some(sentence_probs(
-            &p,
+        p.line_prob = Some(line_probs(
+            &p.line_features(),
             &self.params.sent_index,
             &self.params.sent,
         ));
@@ -162,46 +160,58 @@ impl FastModel {
         if p.is_empty() {
             return Vec::new();
         }
-        let mut x = Vec::with_capacity(p.len());
+        // Emission scores are computed token by token, so memory is a few floats per token
+        // rather than every token's feature list.
+        let n_crf = self.params.crf.len();
+        let mut em = vec![Vec::with_capacity(p.len()); n_crf];
         let mut feats: Vec<Feat> = Vec::new();
+        let mut rows = Vec::new();
         for k in 0..p.len() {
             p.token_features(k, &mut feats);
-            let mut rows = Vec::new();
             self.params.tag_index.lookup(&feats, &mut rows);
-            x.push(rows);
+            for (e, crf) in em.iter_mut().zip(&self.params.crf) {
+                e.push(crf.emission(&rows));
+            }
         }
         let mut marg = Vec::new();
-        self.params.crf.marginals(&x, &mut marg, None);
-        let mut out: Vec<(Span, f32, usize)> = Vec::new();
+        let mut one = Vec::new();
+        for (c, crf) in self.params.crf.iter().enumerate() {
+            crf.marginals_from(&em[c], if c == 0 { &mut marg } else { &mut one }, None);
+            for (m, o) in marg.iter_mut().zip(&one) {
+                for t in 0..TAGS {
+                    m[t] += o[t];
+                }
+            }
+        }
+        let n = self.params.crf.len() as f32;
+        for m in &mut marg {
+            for v in m.iter_mut() {
+                *v /= n;
+            }
+        }
+        let mut out = Vec::new();
+        let inside = |k: usize| marg[k][1] + marg[k][2] > d.threshold;
         let mut k = 0;
         while k < p.len() {
-            let inside = |k: usize| marg[k][1] + marg[k][2] > d.threshold;
             if !inside(k) {
                 k += 1;
                 continue;
             }
             let s = k;
-            let mut sum = marg[k][1] + marg[k][2];
-            k += 1;
+            let mut sum = 0.0f32;
             // A run continues until a token falls below the threshold or a new span clearly begins.
-            while k < p.len() && inside(k) && !(marg[k][1] > marg[k][2] && marg[k][1] > 0.5) {
-                sum += marg[k][1] + marg[k][2];
+            loop {
+                let pk = marg[k][1] + marg[k][2];
+                sum += pk;
                 k += 1;
+                if k >= p.len() || !inside(k) || (marg[k][1] > marg[k][2] && marg[k][1] > 0.5) {
+                    break;
+                }
             }
             let span = Span::new(p.spans[s].start(), p.spans[k - 1].end());
-            let n = k - s;
-            match out.last_mut() {
-                Some(last) if span.start() - last.0.end() <= d.join_gap && d.join_gap > 0 => {
-                    last.0 = Span::new(last.0.start(), span.end());
-                    last.1 += sum;
-                    last.2 += n;
-                }
-                _ => out.push((span, sum, n)),
-            }
+            out.push((span, sum / (k - s) as f32));
         }
-        out.into_iter()
-            .map(|(s, sum, n)| (s, sum / n as f32))
-            .collect()
+        out
     }
 
     fn span_proba(
@@ -269,11 +279,11 @@ impl FastModel {
     }
 }
 
-/// Probability of each line holding a span, by the sentence model.
-fn sentence_probs(p: &Prepared, index: &FeatureIndex, model: &LogReg) -> Vec<f32> {
+/// A line model's probability for each line.
+fn line_probs(line_feats: &[Vec<Feat>], index: &FeatureIndex, model: &LogReg) -> Vec<f32> {
     let mut rows = Vec::new();
     let mut probs = Vec::new();
-    p.line_features()
+    line_feats
         .iter()
         .map(|f| {
             index.lookup(f, &mut rows);

@@ -189,16 +189,34 @@ impl Crf {
         marg: &mut Vec<[f32; TAGS]>,
         pair: Option<&mut Vec<[[f32; TAGS]; TAGS]>>,
     ) {
-        let n = x.len();
-        let mut psi = vec![[0.0f32; TAGS]; n];
-        for (i, feats) in x.iter().enumerate() {
-            let mut e = [0.0f32; TAGS];
-            for &f in feats {
-                let row = &self.w[f as usize * TAGS..f as usize * TAGS + TAGS];
-                for t in 0..TAGS {
-                    e[t] += row[t];
-                }
+        let em: Vec<[f32; TAGS]> = x.iter().map(|f| self.emission(f)).collect();
+        self.marginals_from(&em, marg, pair)
+    }
+
+    /// Emission scores of one token's features (what the forward–backward pass needs of it; a
+    /// caller can compute these one token at a time instead of holding every token's features).
+    pub fn emission(&self, feats: &[u32]) -> [f32; TAGS] {
+        let mut e = [0.0f32; TAGS];
+        for &f in feats {
+            let row = &self.w[f as usize * TAGS..f as usize * TAGS + TAGS];
+            for t in 0..TAGS {
+                e[t] += row[t];
             }
+        }
+        e
+    }
+
+    /// [`Crf::marginals`] from precomputed emission scores.
+    pub fn marginals_from(
+        &self,
+        em: &[[f32; TAGS]],
+        marg: &mut Vec<[f32; TAGS]>,
+        pair: Option<&mut Vec<[[f32; TAGS]; TAGS]>>,
+    ) {
+        let n = em.len();
+        let mut psi = vec![[0.0f32; TAGS]; n];
+        for (i, &e0) in em.iter().enumerate() {
+            let mut e = e0;
             if i == 0 {
                 for t in 0..TAGS {
                     e[t] += self.start[t];

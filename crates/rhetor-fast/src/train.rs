@@ -18,8 +18,12 @@ pub struct TrainOptions {
     pub tagger: Sgd,
     /// The technique classifier's optimiser.
     pub classifier: Sgd,
-    /// Features seen fewer times than this in training are dropped.
+    /// Tagger and sentence-model features seen fewer times than this in training are dropped.
     pub min_count: u32,
+    /// The same for the technique classifier (fewer examples, so rarer features still count).
+    pub classifier_min_count: u32,
+    /// Taggers to train with different shuffling seeds; their marginals are averaged.
+    pub tagger_seeds: usize,
     /// Shuffling seed.
     pub seed: u64,
     /// Technique classifiers to train with different seeds and average.
@@ -42,6 +46,8 @@ impl Default for TrainOptions {
                 l2: 1e-4,
             },
             min_count: 2,
+            classifier_min_count: 1,
+            tagger_seeds: 1,
             seed: 42,
             classifier_seeds: 3,
             decode: Decode::default(),
@@ -110,8 +116,10 @@ pub fn train(
         let m = LogReg::train(&data, ix.len(), 2, opts.classifier, opts.seed);
         (ix, m)
     };
-    let (half0, half1) = rayon::join(|| fit_sent(&|i| i % 2 == 0), || fit_sent(&|i| i % 2 == 1));
-    let (sent_index, sent) = fit_sent(&|_| true);
+    let ((half0, half1), (sent_index, sent)) = rayon::join(
+        || rayon::join(|| fit_sent(&|i| i % 2 == 0), || fit_sent(&|i| i % 2 == 1)),
+        || fit_sent(&|_| true),
+    );
     // Features per article, extracted in parallel.
     type Extracted = (Vec<Vec<Feat>>, Vec<u8>, Vec<(Vec<Feat>, u8)>);
     let extracted: Vec<Extracted> = articles
@@ -120,7 +128,7 @@ pub fn train(
         .map(|(i, a)| {
             let mut p = Prepared::new(&a.doc);
             let (ix, m) = if i % 2 == 0 { &half1 } else { &half0 };
-            p.line_prob = Some(crate::sentence_probs(&p, ix, m));
+            p.line_prob = Some(crate::line_probs(&p.line_features(), ix, m));
             let rows = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let spans: Vec<Span> = rows.iter().map(|r| r.span).collect();
             let tags = gold_tags(&p, &spans);
@@ -149,7 +157,7 @@ pub fn train(
         extracted
             .iter()
             .flat_map(|e| e.2.iter().map(|x| x.0.as_slice())),
-        opts.min_count,
+        opts.classifier_min_count,
     );
     let mut seqs = Vec::with_capacity(extracted.len());
     let mut examples = Vec::new();
@@ -170,7 +178,12 @@ pub fn train(
         }
     }
     let (crf, clf) = rayon::join(
-        || Crf::train(&seqs, tag_index.len(), opts.tagger, opts.seed),
+        || {
+            (0..opts.tagger_seeds.max(1) as u64)
+                .into_par_iter()
+                .map(|i| Crf::train(&seqs, tag_index.len(), opts.tagger, opts.seed + i))
+                .collect()
+        },
         || {
             (0..opts.classifier_seeds.max(1) as u64)
                 .into_par_iter()

@@ -46,9 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let held: Vec<_> = held.into_iter().map(|(_, d)| d).collect();
         let m = train(&fit, &opts, |l| eprintln!("tune: {l}"));
         let mut best = (f64::MIN, (0.0, 0.0, 0.0));
-        for cue in [-3.0f32, -2.0, -1.0, 0.0, 1.0] {
-            for arg in [-2.0f32, -1.0, 0.0, 1.0] {
-                for src in [-2.0f32, -1.0, 0.0, 1.0] {
+        for cue in [-8.0f32, -6.0, -4.0, -3.0, -2.0, -1.0, 0.0] {
+            for arg in [-4.0f32, -3.0, -2.0, -1.0, 0.0] {
+                for src in [-4.0f32, -3.0, -2.0, -1.0, 0.0] {
                     let r = evaluate(&m.clone().with_biases(cue, arg, src), &held);
                     let score = r.content.f1 + r.speaker.f1;
                     eprintln!(

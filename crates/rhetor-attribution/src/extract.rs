@@ -297,8 +297,24 @@ impl Attributor {
             .into_iter()
             .min_by_key(dist)
             .map(|(s, e)| Span::new(t[s].span.start(), t[e - 1].span.end()));
-        let mut content = Vec::new();
+        // A quotation running over several paragraphs is one content, even where the tagger saw
+        // only the paragraph of the cue.
+        let mut segs: Vec<(usize, usize)> = Vec::with_capacity(content_segs.len());
         for (s, e) in content_segs {
+            let mut r = (s, e);
+            if let Some((qs, qe)) = p.quote_region(s) {
+                let multi = t[qs].para != t[qe - 1].para;
+                if multi && !(qs..qe).contains(&c0) && e <= qe {
+                    r = (qs.min(s), qe.max(e));
+                }
+            }
+            match segs.last_mut() {
+                Some(last) if r.0 <= last.1 => last.1 = last.1.max(r.1),
+                _ => segs.push(r),
+            }
+        }
+        let mut content = Vec::new();
+        for (s, e) in segs {
             split_paragraphs(p, s, e, &mut content);
         }
         let direct = {

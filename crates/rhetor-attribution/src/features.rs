@@ -534,6 +534,8 @@ pub(crate) struct CueCtx {
     pub cls_after: u64,
     pub inq: bool,
     pub sent: u32,
+    /// 0: the cue opens its sentence, 2: it closes it (within two tokens), 1: neither.
+    pub at: u64,
 }
 
 impl CueCtx {
@@ -544,7 +546,16 @@ impl CueCtx {
             lem = fx(lem, x.lem);
         }
         let after = t.get(c1);
+        let (ss, se) = p.sents[t[c0].sent as usize];
+        let at = if c0 <= ss as usize {
+            0
+        } else if c1 + 2 >= se as usize {
+            2
+        } else {
+            1
+        };
         CueCtx {
+            at,
             c0,
             c1,
             lem,
@@ -636,4 +647,6 @@ pub(crate) fn arg_features(
     fb.f(124, &[dir, c.cls_after, commas, db]);
     let qclose_next = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as u64;
     fb.f(125, &[dir, cl(0), qclose_next, x.inq as u64]);
+    fb.f(126, &[dir, c.at, commas, sd]);
+    fb.f(127, &[dir, c.lem, commas, c.at]);
 }

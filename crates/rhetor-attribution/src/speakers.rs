@@ -736,7 +736,7 @@ fn lists() -> &'static (Lists, Words) {
                 male_titles: h(MALE_TITLES),
                 org_heads: h(ORG_HEADS),
                 group_heads: h(GROUP_HEADS),
-                joiners: h(&["of", "for", "and", "on", "de"]),
+                joiners: h(&["of", "for", "and", "de"]),
                 articles: h(&["the", "a", "an"]),
             },
             Words {
@@ -841,7 +841,11 @@ fn find_names(p: &Prepared) -> Vec<Name> {
                 e += 1;
                 continue;
             }
-            if e + 1 < t.len() && has(&l.joiners, t[e].w) && is_cap(e + 1) && t[e].sent == t[s].sent
+            if e + 1 < t.len()
+                && has(&l.joiners, t[e].w)
+                && is_cap(e + 1)
+                && t[e].sent == t[s].sent
+                && !has(&l.stop, t[e + 1].w)
             {
                 e += 1;
                 continue;

@@ -76,9 +76,9 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
-            epochs: 8,
-            cue_bits: 18,
-            arg_bits: 18,
+            epochs: 10,
+            cue_bits: 17,
+            arg_bits: 17,
             seed: 17,
             cand_rate: 0.01,
         }

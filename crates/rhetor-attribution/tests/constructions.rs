@@ -1,0 +1,320 @@
+//! Each construction of issue 5 on short articles written for these tests (not corpus text), run
+//! through the shipped model.
+
+use rhetor_attribution::{Attribution, Attributions, Attributor, SpeakerKind, Voice};
+use rhetor_core::{Document, Span};
+
+const IRAN: &str = "Iran rejects new sanctions
+
+TEHRAN — Foreign Ministry Spokesman Bahram Qassemi on Monday condemned the new sanctions announced by Washington.
+
+\"These sanctions are a crime against the Iranian people,\" Qassemi said at his weekly press conference.
+
+“The occupying regime will pay for its aggression,” he said, “and its allies will regret it.”
+
+The spokesman underlined that Tehran would continue to honour the nuclear deal.
+
+According to the ministry, the measures violate international law.
+
+Qassemi also told reporters that the country was ready for talks. The talks were postponed last month. He said the European side had failed to keep its promises.
+";
+
+const PARK: &str = "Council votes on new park
+
+The city council voted on Tuesday to build a park on the old factory site. Mayor Linda Harper welcomed the decision.
+
+“For ten years this land has been a wound in the middle of our town. Children walked past broken fences on their way to school.
+
+“Now we can finally give them something better,” Harper said.
+
+Neighbours were less pleased. “They told us, ‘the decision is already made,’ before we even spoke,” said Tom Becker, who lives next to the site.
+";
+
+const BUDGET: &str = "Budget cuts worry rural districts
+
+Senator Maria Lopez said that the budget would hurt rural schools. She spoke after a meeting with teachers in Dalton.
+
+Lopez argued that the governor had ignored the numbers, and she wrote on Twitter that the cuts were “a betrayal of every small town in this state.”
+";
+
+fn extract(text: &str) -> (Document, Attributions) {
+    let doc = Document::new(text).unwrap();
+    let atts = Attributor::new().extract(&doc);
+    (doc, atts)
+}
+
+fn find(text: &str, needle: &str) -> Span {
+    let b = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in text"));
+    let s = text[..b].chars().count();
+    Span::new(s, s + needle.chars().count())
+}
+
+fn covered(a: &Attribution, want: Span) -> usize {
+    a.content.iter().map(|c| c.overlap(want)).sum()
+}
+
+/// The attribution whose content covers most of `content`; it must cover at least 80% of it.
+fn attribution_for<'a>(doc: &Document, atts: &'a Attributions, content: &str) -> &'a Attribution {
+    let want = find(doc.text(), content);
+    let a = atts
+        .attributions
+        .iter()
+        .max_by_key(|a| covered(a, want))
+        .expect("some attribution");
+    assert!(
+        covered(a, want) * 10 >= want.len() * 8,
+        "no attribution covers {content:?}; got {:#?}",
+        atts.attributions
+            .iter()
+            .map(|a| a.content.iter().map(|&c| doc.slice(c)).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    );
+    a
+}
+
+fn check(doc: &Document, atts: &Attributions, content: &str, source: &str, speaker: &str) {
+    let a = attribution_for(doc, atts, content);
+    let src = a
+        .source
+        .unwrap_or_else(|| panic!("no source for {content:?}"));
+    assert_eq!(doc.slice(src), source, "source of {content:?}");
+    let id = a.speaker.as_deref().expect("speaker id");
+    assert_eq!(
+        atts.speaker(id).unwrap().name,
+        speaker,
+        "speaker of {content:?}"
+    );
+}
+
+#[test]
+fn straight_quote_then_cue() {
+    let (doc, atts) = extract(IRAN);
+    check(
+        &doc,
+        &atts,
+        "These sanctions are a crime against the Iranian people",
+        "Qassemi",
+        "Bahram Qassemi",
+    );
+    let a = attribution_for(&doc, &atts, "These sanctions are a crime");
+    assert!(a.direct);
+    assert_eq!(doc.slice(a.cue), "said");
+}
+
+#[test]
+fn curly_quote_split_by_its_cue_is_one_discontinuous_content() {
+    let (doc, atts) = extract(IRAN);
+    let a = attribution_for(
+        &doc,
+        &atts,
+        "The occupying regime will pay for its aggression",
+    );
+    let second = find(IRAN, "and its allies will regret it");
+    assert!(covered(a, second) == second.len(), "second half missing");
+    assert_eq!(a.content.len(), 2, "two fragments around the cue");
+    assert_eq!(doc.slice(a.source.unwrap()), "he");
+    assert_eq!(
+        atts.speaker(a.speaker.as_deref().unwrap()).unwrap().name,
+        "Bahram Qassemi"
+    );
+}
+
+#[test]
+fn indirect_speech_with_that() {
+    let (doc, atts) = extract(IRAN);
+    // "The spokesman underlined that …": a description resolved to the named spokesman.
+    check(
+        &doc,
+        &atts,
+        "Tehran would continue to honour the nuclear deal",
+        "The spokesman",
+        "Bahram Qassemi",
+    );
+    let (doc, atts) = extract(BUDGET);
+    check(
+        &doc,
+        &atts,
+        "the budget would hurt rural schools",
+        "Senator Maria Lopez",
+        "Maria Lopez",
+    );
+    check(
+        &doc,
+        &atts,
+        "the governor had ignored the numbers",
+        "Lopez",
+        "Maria Lopez",
+    );
+}
+
+#[test]
+fn according_to() {
+    let (doc, atts) = extract(IRAN);
+    check(
+        &doc,
+        &atts,
+        "the measures violate international law",
+        "the ministry",
+        "the ministry",
+    );
+    let s = atts
+        .speakers
+        .iter()
+        .find(|s| s.name == "the ministry")
+        .unwrap();
+    assert_eq!(s.kind, SpeakerKind::Organization);
+}
+
+#[test]
+fn pronoun_two_sentences_after_its_speaker() {
+    let (doc, atts) = extract(IRAN);
+    // "Qassemi also told … . The talks were postponed last month. He said …"
+    check(
+        &doc,
+        &atts,
+        "the European side had failed to keep its promises",
+        "He",
+        "Bahram Qassemi",
+    );
+    // Every mention of the spokesman is one speaker.
+    let q = atts
+        .speakers
+        .iter()
+        .filter(|s| s.name.contains("Qassemi"))
+        .collect::<Vec<_>>();
+    assert_eq!(q.len(), 1, "{:?}", atts.speakers);
+    assert_eq!(q[0].id, "bahram-qassemi");
+    assert_eq!(q[0].kind, SpeakerKind::Person);
+    let (doc, atts) = extract(BUDGET);
+    check(
+        &doc,
+        &atts,
+        "a betrayal of every small town in this state",
+        "she",
+        "Maria Lopez",
+    );
+}
+
+#[test]
+fn quote_over_two_paragraphs() {
+    let (doc, atts) = extract(PARK);
+    let a = attribution_for(&doc, &atts, "Now we can finally give them something better");
+    let first = find(PARK, "For ten years this land has been a wound");
+    assert_eq!(
+        covered(a, first),
+        first.len(),
+        "first paragraph of the quote"
+    );
+    // One fragment per paragraph.
+    assert_eq!(a.content.len(), 2);
+    assert_eq!(
+        atts.speaker(a.speaker.as_deref().unwrap()).unwrap().name,
+        "Linda Harper"
+    );
+}
+
+#[test]
+fn nested_quote_belongs_to_the_outer_speaker() {
+    let (doc, atts) = extract(PARK);
+    check(
+        &doc,
+        &atts,
+        "They told us, ‘the decision is already made,’ before we even spoke",
+        "Tom Becker, who lives next to the site",
+        "Tom Becker",
+    );
+    let inner = find(PARK, "the decision is already made");
+    assert_ne!(atts.voice(inner), Voice::Author);
+}
+
+#[test]
+fn voice_of_spans_and_per_speaker_groups() {
+    let (_, atts) = extract(IRAN);
+    let spans = [
+        find(IRAN, "a crime against the Iranian people"),
+        find(IRAN, "The talks were postponed"),
+        find(IRAN, "The occupying regime"),
+        find(IRAN, "violate international law"),
+    ];
+    let v = atts.voices(&spans);
+    let q = |s: &str| Voice::Quoted { speaker: s.into() };
+    assert_eq!(
+        v,
+        [
+            q("Bahram Qassemi"),
+            Voice::Author,
+            q("Bahram Qassemi"),
+            q("the ministry")
+        ]
+    );
+    let groups = atts.by_speaker(&spans);
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].name, "Bahram Qassemi");
+    assert_eq!(groups[0].spans, [0, 2]);
+    assert_eq!(groups[1].spans, [3]);
+    // The one-call form an analyser uses.
+    let doc = Document::new(IRAN).unwrap();
+    let (_, v2) = Attributor::new().voices(&doc, &spans);
+    assert_eq!(v, v2);
+}
+
+#[test]
+fn voice_serialises_as_author_or_quoted_name() {
+    let q = Voice::Quoted {
+        speaker: "Bahram Qassemi".into(),
+    };
+    assert_eq!(serde_json::to_string(&Voice::Author).unwrap(), "\"author\"");
+    assert_eq!(
+        serde_json::to_string(&q).unwrap(),
+        "{\"quoted\":\"Bahram Qassemi\"}"
+    );
+    assert_eq!(
+        serde_json::from_str::<Voice>("\"author\"").unwrap(),
+        Voice::Author
+    );
+    assert_eq!(
+        serde_json::from_str::<Voice>("{\"quoted\":\"Bahram Qassemi\"}").unwrap(),
+        q
+    );
+    assert!(serde_json::from_str::<Voice>("\"narrator\"").is_err());
+    assert_eq!(q.to_string(), "quoted(Bahram Qassemi)");
+}
+
+#[test]
+fn offsets_are_code_points_with_non_ascii_text() {
+    let text =
+        "Der Minister — Jürgen Müller — sagte: „Ça va.“ 😀 \"Prices will fall,\" Müller said.";
+    let doc = Document::new(text).unwrap();
+    let atts = Attributor::new().extract(&doc);
+    let a = atts
+        .attributions
+        .iter()
+        .find(|a| {
+            a.content
+                .iter()
+                .any(|&c| doc.slice(c).contains("Prices will fall"))
+        })
+        .expect("the English quote");
+    assert_eq!(doc.slice(a.source.unwrap()), "Müller");
+    for a in &atts.attributions {
+        for &c in &a.content {
+            doc.check_span(c).unwrap();
+        }
+    }
+}
+
+#[test]
+fn empty_and_unquoted_texts() {
+    for t in ["", "\n\n", "Stocks rose on Monday. Bonds fell.", "\"", "“"] {
+        let doc = Document::new(t).unwrap();
+        let atts = Attributor::new().extract(&doc);
+        assert!(
+            atts.attributions.is_empty(),
+            "{t:?}: {:?}",
+            atts.attributions
+        );
+        assert!(atts.speakers.is_empty());
+    }
+}

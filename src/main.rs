@@ -48,6 +48,8 @@ enum Command {
     Techniques,
     /// Print a model file's manifest (how it was trained, its scores).
     ModelInfo(cli::ModelArg),
+    /// Run the web app and JSON API (with an SQLite archive of analyses) on --addr.
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::EvalAttribution(a) => cli::eval_attribution::run(a).map(|()| ExitCode::SUCCESS),
         Command::Techniques => cli::techniques(),
         Command::ModelInfo(a) => cli::model_info(a),
+        Command::Serve(a) => cli::serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod eval;
 pub mod eval_attribution;
 pub mod predict;
+pub mod serve;
 pub mod train;
 
 use anyhow::{Context, Result};

@@ -199,13 +199,11 @@ fn split_lines(doc: &Document, spans: &[Span]) -> Vec<Span> {
             continue;
         }
         let mut start = s.start();
-        let mut pos = s.start();
-        for c in doc.slice(s).chars() {
+        for (pos, c) in (s.start()..).zip(doc.slice(s).chars()) {
             if c == '\n' || c == '\r' {
                 push_trimmed(doc, Span::new(start, pos), &mut out);
                 start = pos + 1;
             }
-            pos += 1;
         }
         push_trimmed(doc, Span::new(start, s.end()), &mut out);
     }

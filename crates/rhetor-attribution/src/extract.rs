@@ -92,6 +92,13 @@ impl Attributor {
         Attributor::from_bytes(crate::MODEL).expect("the embedded attribution model is valid")
     }
 
+    /// The embedded model, loaded once per process (loading takes a few milliseconds; extraction
+    /// through a shared reference is thread-safe).
+    pub fn shared() -> &'static Attributor {
+        static SHARED: std::sync::OnceLock<Attributor> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Attributor::new)
+    }
+
     /// Loads a model written by [`Attributor::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Attributor> {
         let mut buf = bytes;

@@ -443,6 +443,7 @@ fn dbucket(d: usize) -> u64 {
 }
 
 /// Features of token `i` for the cue tagger; the sequence is the paragraph `[ps, pe)`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn cue_features(
     p: &Prepared,
     lexinfo: u8,

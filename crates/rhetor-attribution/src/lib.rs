@@ -172,8 +172,9 @@ impl Attributions {
                 continue;
             }
             let size: usize = a.content.iter().map(|c| c.len()).sum();
-            if best.map_or(true, |(_, s)| size < s) {
-                best = Some((a, size));
+            match best {
+                Some((_, s)) if s <= size => {}
+                _ => best = Some((a, size)),
             }
         }
         best.map(|(a, _)| a)

@@ -378,6 +378,7 @@ impl<const N: usize> Decoder<N> {
     }
 
     /// Writes the best tag sequence for emissions `em` into `out`.
+    #[allow(clippy::needless_range_loop)]
     pub fn decode(&mut self, em: &[[f32; N]], trans: &[f32], out: &mut Vec<u8>) {
         out.clear();
         let n = em.len();

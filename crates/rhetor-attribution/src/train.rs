@@ -199,6 +199,7 @@ fn covered(p: &Prepared, spans: &[rhetor_core::Span], out: &mut [bool], offset: 
 }
 
 /// Trains a model. `log` receives one line per epoch.
+#[allow(clippy::needless_range_loop)]
 pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -> Attributor {
     let lex = lexicon_hashes();
     let cands = learn_candidates(docs, opts.cand_rate, &lex);

@@ -39,7 +39,7 @@ Lopez argued that the governor had ignored the numbers, and she wrote on Twitter
 
 fn extract(text: &str) -> (Document, Attributions) {
     let doc = Document::new(text).unwrap();
-    let atts = Attributor::new().extract(&doc);
+    let atts = Attributor::shared().extract(&doc);
     (doc, atts)
 }
 
@@ -256,7 +256,7 @@ fn voice_of_spans_and_per_speaker_groups() {
     assert_eq!(groups[1].spans, [3]);
     // The one-call form an analyser uses.
     let doc = Document::new(IRAN).unwrap();
-    let (_, v2) = Attributor::new().voices(&doc, &spans);
+    let (_, v2) = Attributor::shared().voices(&doc, &spans);
     assert_eq!(v, v2);
 }
 
@@ -287,7 +287,7 @@ fn offsets_are_code_points_with_non_ascii_text() {
     let text =
         "Der Minister — Jürgen Müller — sagte: „Ça va.“ 😀 \"Prices will fall,\" Müller said.";
     let doc = Document::new(text).unwrap();
-    let atts = Attributor::new().extract(&doc);
+    let atts = Attributor::shared().extract(&doc);
     let a = atts
         .attributions
         .iter()
@@ -309,7 +309,7 @@ fn offsets_are_code_points_with_non_ascii_text() {
 fn empty_and_unquoted_texts() {
     for t in ["", "\n\n", "Stocks rose on Monday. Bonds fell.", "\"", "“"] {
         let doc = Document::new(t).unwrap();
-        let atts = Attributor::new().extract(&doc);
+        let atts = Attributor::shared().extract(&doc);
         assert!(
             atts.attributions.is_empty(),
             "{t:?}: {:?}",
@@ -317,4 +317,42 @@ fn empty_and_unquoted_texts() {
         );
         assert!(atts.speakers.is_empty());
     }
+}
+
+#[test]
+fn model_bytes_round_trip_and_corruption_is_an_error() {
+    let m = Attributor::shared();
+    let bytes = m.to_bytes();
+    let back = Attributor::from_bytes(&bytes).unwrap();
+    let doc = Document::new(IRAN).unwrap();
+    assert_eq!(back.extract(&doc), m.extract(&doc));
+    assert_eq!(back.to_bytes(), bytes);
+    for bad in [
+        &b""[..],
+        &b"RHATTR01"[..],
+        &bytes[..bytes.len() / 2],
+        &bytes[1..],
+    ] {
+        let e = Attributor::from_bytes(bad).unwrap_err().to_string();
+        assert!(e.contains("attribution model"), "{e}");
+    }
+    let mut extra = bytes.clone();
+    extra.push(0);
+    assert!(Attributor::from_bytes(&extra).is_err());
+}
+
+#[test]
+fn cue_after_its_content_with_inverted_subject() {
+    let text = "Mayor Harper: new park will open in spring\n\nThe park will have a lake and a playground, said Mayor Linda Harper.\n";
+    let (doc, atts) = extract(text);
+    check(
+        &doc,
+        &atts,
+        "The park will have a lake and a playground",
+        "Mayor Linda Harper",
+        "Linda Harper",
+    );
+    // The headline's "Harper" is the same speaker.
+    assert_eq!(atts.speakers.len(), 1);
+    assert_eq!(atts.speakers[0].mentions.len(), 3);
 }

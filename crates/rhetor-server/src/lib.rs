@@ -1,0 +1,183 @@
+//! `rhetor serve`: the web app, the JSON API (described by an OpenAPI document at
+//! `/api/openapi.json`) and an SQLite archive of saved analyses, over [`rhetor::Analyzer`].
+//!
+//! [`router`] builds every route over a cloneable [`AppState`]; [`serve`] runs it on a listener the
+//! caller bound (tests bind port 0) until a shutdown future resolves; [`run`] is what the `rhetor
+//! serve` command calls. The analysis itself is the library's: the server only moves text in (pasted,
+//! extracted from HTML, or fetched from a URL with [`fetch`]) and the library's `Analysis` JSON out.
+//!
+//! Safety: request bodies over [`Config::max_body_bytes`] get 413; analyses run on blocking threads,
+//! at most [`Config::analysis_workers`] at once, with a bounded queue and a wait limit (503 past
+//! them); every request has a time limit (503); SQL only through bound parameters; outbound fetches
+//! refuse private addresses (see [`fetch`]). Every error is JSON `{"reason": ...}` with its status.
+
+#![deny(missing_docs)]
+
+mod api;
+mod assets;
+mod db;
+mod error;
+pub mod fetch;
+
+use anyhow::Context as _;
+use axum::Router;
+use rhetor::Analyzer;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use db::Db;
+pub use error::ApiError;
+
+/// Server settings. [`Config::default`] is what `rhetor serve` uses, apart from its flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite file of the archive (created with its schema when missing).
+    pub db_path: PathBuf,
+    /// Largest request body accepted, in bytes (413 past it).
+    pub max_body_bytes: usize,
+    /// Largest article text analysed, in bytes (413 past it).
+    pub max_text_bytes: usize,
+    /// Analyses running at once (each takes a CPU core).
+    pub analysis_workers: usize,
+    /// Analyses waiting for a worker, beyond which requests get 503 at once.
+    pub max_queued: usize,
+    /// How long an analysis may wait for a worker before 503.
+    pub queue_timeout: Duration,
+    /// Time limit of any request (503 past it).
+    pub request_timeout: Duration,
+    /// Outbound fetches of `{url}` requests.
+    pub fetch: fetch::FetchConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Config {
+            db_path: PathBuf::from("rhetor.db"),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_text_bytes: 2 * 1024 * 1024,
+            analysis_workers: cores,
+            max_queued: 256,
+            queue_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(60),
+            fetch: fetch::FetchConfig::default(),
+        }
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Shared, not cloned: a clone of an `Analyzer` copies its model.
+    analyzer: Arc<Analyzer>,
+    db: Db,
+    fetcher: fetch::Fetcher,
+    limiter: api::Limiter,
+    config: Config,
+}
+
+impl AppState {
+    /// Opens (or creates and migrates) the archive and prepares the fetcher.
+    pub fn new(analyzer: Analyzer, config: Config) -> anyhow::Result<AppState> {
+        let db = Db::open(&config.db_path)
+            .with_context(|| format!("opening the archive {}", config.db_path.display()))?;
+        let fetcher = fetch::Fetcher::new(config.fetch.clone())?;
+        let analyzer = Arc::new(analyzer.with_max_bytes(config.max_text_bytes));
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                limiter: api::Limiter::new(config.analysis_workers, config.max_queued),
+                analyzer,
+                db,
+                fetcher,
+                config,
+            }),
+        })
+    }
+
+    /// The archive.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+}
+
+/// Every route: the API under `/api`, `/healthz`, the web app's pages and assets.
+pub fn router(state: AppState) -> Router {
+    api::routes(state)
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// What `rhetor serve` does: logs to stderr, binds `addr`, serves until Ctrl-C or SIGTERM.
+pub fn run(addr: &str, analyzer: Analyzer, config: Config) -> anyhow::Result<()> {
+    // A client that hangs up must cost one connection, never the process: writes to a closed
+    // socket fail with EPIPE instead of raising SIGPIPE (the binary may have restored its default
+    // so that `rhetor analyze | head` ends quietly).
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let state = AppState::new(analyzer, config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!("rhetor serve: listening on http://{local}");
+        eprintln!("rhetor serve: http://{local} (Ctrl-C stops)");
+        serve(listener, state, shutdown_signal()).await?;
+        tracing::info!("rhetor serve: stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

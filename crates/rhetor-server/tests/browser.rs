@@ -1,0 +1,507 @@
+//! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, driven over the
+//! WebDriver protocol): paste a real article, analyse, check the highlights and the legend counts
+//! against the API, toggle a technique, follow the permalink, open the archive, analyse an article
+//! full of markup and check none of it runs, and save screenshots.
+//!
+//! Skips (with a message) only when Chromium or ChromeDriver is not installed; under CI (`CI` set)
+//! their absence is a failure, since `.ci/run` installs them.
+
+mod common;
+
+use base64::Engine as _;
+use common::{client, real_article, TestServer};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_binary(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in names {
+        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+struct Driver {
+    child: Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Wd {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Wd {
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("webdriver request");
+        let status = r.status();
+        let v: Value = r.json().await.expect("webdriver json");
+        assert!(status.is_success(), "webdriver {path}: {status} {v}");
+        v["value"].clone()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.cmd(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn goto(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    /// Runs a script (a function body; `arguments` are the args) and returns its value.
+    async fn js(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({ "script": script, "args": args }))
+            .await
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .post("/element", json!({ "using": "css selector", "value": css }))
+            .await;
+        v[ELEMENT].as_str().expect("element id").to_string()
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.post(&format!("/element/{e}/click"), json!({})).await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.post(&format!("/element/{e}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    /// Waits until a script returns true.
+    async fn wait(&self, what: &str, script: &str) {
+        let start = Instant::now();
+        loop {
+            if self.js(script, json!([])).await == json!(true) {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn screenshot(&self, path: &Path) {
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        std::fs::write(path, png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    /// Legend: technique -> count shown.
+    async fn legend(&self) -> BTreeMap<String, u64> {
+        let v = self
+            .js(
+                "return Array.from(document.querySelectorAll('#legend button')).map(b => \
+                 [b.dataset.technique, b.querySelector('.count').textContent]);",
+                json!([]),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_string(),
+                    p[1].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Highlighted spans (one label per span): technique -> number.
+    async fn labels(&self) -> BTreeMap<String, u64> {
+        let v = self
+            .js(
+                "const m = {}; for (const l of document.querySelectorAll('#doc .lab')) \
+                 m[l.dataset.technique] = (m[l.dataset.technique] || 0) + 1; return m;",
+                json!([]),
+            )
+            .await;
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// The article's text as shown, without the labels.
+    async fn shown_text(&self) -> String {
+        self.js(
+            "const c = document.getElementById('doc').cloneNode(true); \
+             c.querySelectorAll('.bar').forEach(b => b.remove()); return c.textContent;",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    async fn pwned(&self) -> Value {
+        self.js(
+            "return [window.__pwned === undefined ? null : window.__pwned, \
+             document.querySelectorAll('main img, main script, main svg, main iframe, main b[onmouseover]').length];",
+            json!([]),
+        )
+        .await
+    }
+}
+
+fn counts(v: &Value) -> BTreeMap<String, u64> {
+    serde_json::from_value(v["counts"].clone()).unwrap()
+}
+
+/// Sets the textarea as a paste would, then fires the input event.
+const PASTE: &str =
+    "const t = document.getElementById('input'); t.focus(); t.value = arguments[0]; \
+                     t.dispatchEvent(new Event('input', {bubbles: true})); return true;";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_in_headless_chromium() {
+    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
+    let driver = find_binary(&["chromedriver"]);
+    let (Some(chromium), Some(driver)) = (chromium, driver) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium and chromium-driver (.ci/run does)"
+        );
+        eprintln!(
+            "SKIPPED end_to_end_in_headless_chromium: Chromium or ChromeDriver is not installed \
+             (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+
+    let s = TestServer::start(|_| {}).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _driver = Driver {
+        child: Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    };
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let wd_base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while http.get(format!("{wd_base}/status")).send().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({ "capabilities": { "alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    }}});
+    let r = http
+        .post(format!("{wd_base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let session = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {v}"))
+        .to_string();
+    let wd = Wd {
+        base: format!("{wd_base}/session/{session}"),
+        http: http.clone(),
+    };
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+
+    let result = run_scenario(&wd, &s, &shots).await;
+    let _ = http
+        .delete(format!("{wd_base}/session/{session}"))
+        .send()
+        .await;
+    s.stop().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), String> {
+    // First paint.
+    wd.goto(&s.url("/")).await;
+    wd.wait("the page", "return document.readyState === 'complete';")
+        .await;
+    let fcp = wd
+        .js(
+            "const p = performance.getEntriesByName('first-contentful-paint')[0]; \
+             return p ? p.startTime : null;",
+            json!([]),
+        )
+        .await;
+    if let Some(ms) = fcp.as_f64() {
+        eprintln!("first contentful paint: {ms:.0} ms");
+        assert!(ms < 1000.0, "first paint took {ms} ms");
+    }
+
+    // Paste a real article, name the outlet by typing, analyse.
+    let text = real_article("article813452859.txt");
+    wd.js(PASTE, json!([text])).await;
+    wd.type_into("#source", "PTC test set").await;
+    wd.click("#analyze-btn").await;
+    wd.wait(
+        "the analysis",
+        "return document.querySelectorAll('#legend button').length > 0;",
+    )
+    .await;
+
+    let r = client()
+        .post(s.url("/api/analyze"))
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap();
+    let api: Value = r.json().await.unwrap();
+    let want = counts(&api);
+    assert!(!want.is_empty());
+    assert_eq!(wd.legend().await, want, "legend counts = API counts");
+    assert_eq!(wd.labels().await, want, "one highlighted span per API span");
+    assert_eq!(
+        wd.shown_text().await,
+        text,
+        "the article is shown unchanged"
+    );
+    let density = wd
+        .js(
+            "return document.getElementById('r-density').textContent;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        density,
+        json!(format!(
+            "{:.1}%",
+            api["article"]["density"].as_f64().unwrap() * 100.0
+        ))
+    );
+    wd.screenshot(&shots.join("rhetor-e2e-analysis.png")).await;
+
+    // Hover/focus: the tooltip names the technique and gives its definition.
+    let tip = wd
+        .js(
+            "const l = document.querySelector('#doc .lab'); l.focus(); \
+             const t = document.getElementById('tip'); \
+             return [l.dataset.technique, t.hidden, t.textContent];",
+            json!([]),
+        )
+        .await;
+    let tech = tip[0].as_str().unwrap();
+    let def = rhetor::Technique::ALL
+        .iter()
+        .find(|t| t.name() == tech)
+        .unwrap()
+        .definition();
+    assert_eq!(tip[1], false, "tooltip shown on focus");
+    let tip_text = tip[2].as_str().unwrap();
+    assert!(
+        tip_text.contains(tech) && tip_text.contains(def) && tip_text.contains("confidence"),
+        "{tip_text}"
+    );
+
+    // Toggle the most frequent technique off.
+    let (top, _) = want.iter().max_by_key(|(_, n)| **n).unwrap();
+    let sel = format!("#legend button[data-technique=\"{top}\"]");
+    wd.click(&sel).await;
+    let state = wd
+        .js(
+            "const b = document.querySelector(arguments[0]); \
+             const t = arguments[1]; \
+             const bars = Array.from(document.querySelectorAll('#doc .bar')); \
+             const mine = bars.filter(x => x.querySelector('.lab') && x.querySelector('.lab').dataset.technique === t); \
+             const others = bars.filter(x => x.querySelector('.lab') && x.querySelector('.lab').dataset.technique !== t); \
+             return [b.getAttribute('aria-pressed'), \
+                     mine.every(x => getComputedStyle(x).display === 'none'), \
+                     others.filter(x => getComputedStyle(x).display !== 'none').length, mine.length];",
+            json!([sel, top]),
+        )
+        .await;
+    assert_eq!(
+        state[0], "false",
+        "legend button shows the technique is off"
+    );
+    assert_eq!(state[1], true, "the technique's highlights are hidden");
+    assert_eq!(state[3], want[top], "all its spans were found");
+    let others: u64 = want.iter().filter(|(k, _)| *k != top).map(|(_, n)| n).sum();
+    assert_eq!(state[2], others, "the other techniques stay visible");
+    wd.screenshot(&shots.join("rhetor-e2e-toggled.png")).await;
+    wd.click(&sel).await;
+    let on = wd
+        .js(
+            "return document.querySelector(arguments[0]).getAttribute('aria-pressed');",
+            json!([sel]),
+        )
+        .await;
+    assert_eq!(on, "true");
+
+    // Permalink of the saved analysis.
+    let href = wd
+        .js(
+            "const a = document.getElementById('r-permalink'); return a.hidden ? null : a.getAttribute('href');",
+            json!([]),
+        )
+        .await;
+    let href = href.as_str().ok_or("no permalink shown")?.to_string();
+    wd.goto(&s.url(&href)).await;
+    wd.wait(
+        "the permalink page",
+        "return document.querySelectorAll('#legend button').length > 0;",
+    )
+    .await;
+    assert_eq!(wd.legend().await, want, "permalink shows the same analysis");
+    let meta = wd
+        .js(
+            "return document.getElementById('r-meta').textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(meta.as_str().unwrap().contains("PTC test set"), "{meta}");
+
+    // An article full of markup: shown as text, nothing runs, on every page that shows it.
+    let evil = "<img src=x onerror=\"window.__pwned=1\"> Breaking: <script>window.__pwned=2</script> news\n\n\
+                They are a gang of traitors and cowards, <b onmouseover=\"window.__pwned=3\">shameful</b> \
+                liars who betrayed the nation. <svg onload=\"window.__pwned=4\"></svg> Take back our \
+                streets! <iframe src=\"javascript:window.__pwned=5\"></iframe> &amp; &lt;done&gt;\n";
+    wd.goto(&s.url("/")).await;
+    wd.wait("the page", "return document.readyState === 'complete';")
+        .await;
+    wd.js(PASTE, json!([evil])).await;
+    wd.js(
+        "document.getElementById('source').value = arguments[0]; return true;",
+        json!(["<img src=x onerror=window.__pwned=6>"]),
+    )
+    .await;
+    wd.click("#analyze-btn").await;
+    wd.wait(
+        "the analysis of the markup article",
+        "return document.getElementById('r-title').textContent.includes('<script>');",
+    )
+    .await;
+    assert_eq!(
+        wd.pwned().await,
+        json!([null, 0]),
+        "nothing from the article ran"
+    );
+    assert_eq!(wd.shown_text().await, evil, "markup shown as text");
+    let href = wd
+        .js(
+            "return document.getElementById('r-permalink').getAttribute('href');",
+            json!([]),
+        )
+        .await;
+    wd.goto(&s.url(href.as_str().unwrap())).await;
+    wd.wait(
+        "the markup article's permalink",
+        "return document.getElementById('r-title').textContent.includes('<script>');",
+    )
+    .await;
+    assert_eq!(wd.pwned().await, json!([null, 0]));
+
+    // The archive: both articles listed, charts drawn.
+    wd.goto(&s.url("/archive")).await;
+    wd.wait(
+        "the archive",
+        "return document.querySelectorAll('#articles li').length === 2 && \
+         document.querySelectorAll('#chart-tech .hb').length > 0 && \
+         document.querySelectorAll('#chart-source .hb').length === 2;",
+    )
+    .await;
+    assert_eq!(wd.pwned().await, json!([null, 0]));
+    // Filter by technique in the form.
+    wd.js(
+        "document.getElementById('f-technique').value = arguments[0]; return true;",
+        json!([top]),
+    )
+    .await;
+    wd.click("#filters button[type=submit]").await;
+    wd.wait(
+        "the filtered list",
+        "return /^\\d+ articles?$/.test(document.getElementById('a-count').textContent) && \
+         document.querySelectorAll('#articles li').length >= 1;",
+    )
+    .await;
+    wd.screenshot(&shots.join("rhetor-e2e-archive.png")).await;
+
+    // On a phone: nothing wider than the screen.
+    wd.post("/window/rect", json!({ "width": 390, "height": 844 }))
+        .await;
+    wd.goto(&s.url(&href_of_first_article(s).await)).await;
+    wd.wait(
+        "the phone page",
+        "return document.querySelectorAll('#legend button').length > 0;",
+    )
+    .await;
+    let overflow = wd
+        .js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        overflow.as_f64().unwrap() <= 1.0,
+        "horizontal overflow {overflow}"
+    );
+    wd.screenshot(&shots.join("rhetor-e2e-phone.png")).await;
+    Ok(())
+}
+
+async fn href_of_first_article(s: &TestServer) -> String {
+    let v: Value = client()
+        .get(s.url("/api/articles?per_page=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = v["articles"].as_array().unwrap().last().unwrap().clone();
+    format!("/a/{}", last["id"])
+}

@@ -1,0 +1,89 @@
+//! A real server on a loopback port with a temporary archive, for the integration tests.
+#![allow(dead_code)]
+
+use rhetor_server::{AppState, Config};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub fn analyzer() -> rhetor::Analyzer {
+    static A: OnceLock<rhetor::Analyzer> = OnceLock::new();
+    A.get_or_init(|| rhetor::Analyzer::load_default().expect("built-in model"))
+        .clone()
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub addr: std::net::SocketAddr,
+    pub db_path: PathBuf,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// A server with a fresh archive in a temporary folder; `tweak` adjusts the settings.
+    pub async fn start(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rhetor.db");
+        let mut s = TestServer::start_at(&path, tweak).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// A server on an archive file that may already exist.
+    pub async fn start_at(db_path: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config {
+            db_path: db_path.to_path_buf(),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let state = AppState::new(analyzer(), config).expect("server state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            rhetor_server::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            db_path: db_path.to_path_buf(),
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap();
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// The shared data folder beside the checkout (`../shared`).
+pub fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// A real PTC test article.
+pub fn real_article(name: &str) -> String {
+    let p = shared_dir().join("data/ptc/test-articles").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}

@@ -1,0 +1,48 @@
+//! `rhetor serve`: the web app, the JSON API and the article archive (crate `rhetor-server`).
+
+use anyhow::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `rhetor serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (use 0.0.0.0:8080 to accept other machines).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
+
+    /// SQLite file of the article archive (created when missing).
+    #[arg(long, default_value = "rhetor.db", value_name = "PATH")]
+    pub db: PathBuf,
+
+    /// Let `{url}` requests fetch loopback, private and link-local addresses (refused by default).
+    #[arg(long)]
+    pub allow_private_urls: bool,
+
+    /// Analyses running at once (default: one per CPU core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Model file to use (default: the model built into rhetor).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: &ServeArgs) -> Result<ExitCode> {
+    let analyzer = super::ModelArg {
+        model: args.model.clone(),
+    }
+    .load()?;
+    let mut config = rhetor_server::Config {
+        db_path: args.db.clone(),
+        ..Default::default()
+    };
+    config.fetch.allow_private = args.allow_private_urls;
+    if let Some(n) = args.workers {
+        anyhow::ensure!(n > 0, "--workers must be at least 1");
+        config.analysis_workers = n;
+    }
+    rhetor_server::run(&args.addr, analyzer, config)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -83,6 +83,11 @@ fn analyze_json_spans_slice_the_text_by_code_points() {
             .unwrap();
         total += 1;
     }
+    // Every span has a voice; the sample quotes a councilman's loaded words.
+    assert!(spans.iter().all(|s| s["voice"] == "author" || s["voice"]["quoted"].is_string()), "{v}");
+    assert!(spans.iter().any(|s| s["voice"]["quoted"] == "Robert Haines"), "{v}");
+    let speakers = v["speakers"].as_array().unwrap();
+    assert!(speakers.iter().any(|sp| sp["name"] == "Robert Haines" && sp["id"].is_string()), "{v}");
     let counted: u64 = v["counts"]
         .as_object()
         .unwrap()

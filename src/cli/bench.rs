@@ -48,11 +48,20 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             .sum::<usize>();
         par = par.min(t.elapsed().as_secs_f64());
     }
-    let t = Instant::now();
-    for a in &articles {
-        std::hint::black_box(analyzer.analyze_document(&a.doc));
+    // One thread, with and without attribution, best of `rounds` each: the cost of the voices.
+    let single_pass = |an: &Analyzer| {
+        let t = Instant::now();
+        for a in &articles {
+            std::hint::black_box(an.analyze_document(&a.doc));
+        }
+        t.elapsed().as_secs_f64()
+    };
+    let spans_only = analyzer.clone().with_attribution(false);
+    let (mut single, mut bare) = (f64::MAX, f64::MAX);
+    for _ in 0..args.rounds {
+        single = single.min(single_pass(&analyzer));
+        bare = bare.min(single_pass(&spans_only));
     }
-    let single = t.elapsed().as_secs_f64();
     let threads = rayon::current_num_threads();
     println!("model           {}", analyzer.model_name());
     println!(
@@ -72,6 +81,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         "predict, 1 thread:  {:.1} articles/s, {:.2} MB/s",
         articles.len() as f64 / single,
         mb / single
+    );
+    println!(
+        "attribution     {:.1}% of analysis time (1 thread: {:.2} MB/s without it)",
+        100.0 * (single - bare) / single,
+        mb / bare
     );
     match peak_rss_mb() {
         Some(rss) => println!("peak RSS        {rss:.1} MB"),

@@ -21,6 +21,70 @@ pub struct Detection {
     pub confidence: f32,
 }
 
+/// Whose voice a span of text is in: the outlet's own, or a speaker it quotes or reports.
+///
+/// JSON: `"author"` or `{"quoted": "<speaker display name>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "VoiceRepr", into = "VoiceRepr")]
+pub enum Voice {
+    /// The outlet's own words.
+    Author,
+    /// Words the outlet attributes to a speaker.
+    Quoted {
+        /// The speaker's display name.
+        speaker: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum VoiceRepr {
+    Tag(String),
+    Quoted { quoted: String },
+}
+
+impl TryFrom<VoiceRepr> for Voice {
+    type Error = String;
+    fn try_from(r: VoiceRepr) -> Result<Voice, String> {
+        match r {
+            VoiceRepr::Tag(t) if t == "author" => Ok(Voice::Author),
+            VoiceRepr::Tag(t) => Err(format!(
+                "unknown voice {t:?} (expected \"author\" or {{\"quoted\": NAME}})"
+            )),
+            VoiceRepr::Quoted { quoted } => Ok(Voice::Quoted { speaker: quoted }),
+        }
+    }
+}
+
+impl From<Voice> for VoiceRepr {
+    fn from(v: Voice) -> VoiceRepr {
+        match v {
+            Voice::Author => VoiceRepr::Tag("author".into()),
+            Voice::Quoted { speaker } => VoiceRepr::Quoted { quoted: speaker },
+        }
+    }
+}
+
+impl std::fmt::Display for Voice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Voice::Author => f.write_str("author"),
+            Voice::Quoted { speaker } => write!(f, "quoted({speaker})"),
+        }
+    }
+}
+
+/// A speaker of an article and the technique spans in their voice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeakerCounts {
+    /// Stable id within the article.
+    pub id: String,
+    /// Display name, as in [`Voice::Quoted`].
+    pub name: String,
+    /// Technique spans in the speaker's voice, per technique.
+    pub counts: BTreeMap<String, usize>,
+}
+
 /// A technique span in an [`Analysis`], with the text it covers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TechniqueSpan {
@@ -34,6 +98,9 @@ pub struct TechniqueSpan {
     pub confidence: f32,
     /// The text covered by the span.
     pub snippet: String,
+    /// Whose voice the span is in, when attribution ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<Voice>,
 }
 
 impl TechniqueSpan {
@@ -60,6 +127,10 @@ pub struct Analysis {
     pub spans: Vec<TechniqueSpan>,
     /// Number of spans per technique (techniques with none are left out).
     pub counts: BTreeMap<String, usize>,
+    /// Speakers with at least one technique span in their voice, in order of first mention (when
+    /// attribution ran).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speakers: Vec<SpeakerCounts>,
 }
 
 impl Analysis {
@@ -75,6 +146,7 @@ impl Analysis {
                 technique: d.technique,
                 confidence: (d.confidence.clamp(0.0, 1.0) * 1000.0).round() / 1000.0,
                 snippet: doc.slice(d.span).to_string(),
+                voice: None,
             })
             .collect();
         let mut counts = BTreeMap::new();
@@ -88,7 +160,33 @@ impl Analysis {
             text: doc.text().to_string(),
             spans,
             counts,
+            speakers: Vec::new(),
         }
+    }
+
+    /// Sets the voice of each span (`voices[i]` for `spans[i]`) and the per-speaker counts.
+    /// `speakers` lists every speaker of the article as (id, display name) in order of first
+    /// mention; those without a span are left out of [`Analysis::speakers`].
+    pub fn set_voices(&mut self, voices: Vec<Voice>, speakers: &[(String, String)]) {
+        debug_assert_eq!(voices.len(), self.spans.len());
+        let mut out: Vec<SpeakerCounts> = speakers
+            .iter()
+            .map(|(id, name)| SpeakerCounts {
+                id: id.clone(),
+                name: name.clone(),
+                counts: BTreeMap::new(),
+            })
+            .collect();
+        for (s, v) in self.spans.iter_mut().zip(voices) {
+            if let Voice::Quoted { speaker } = &v {
+                if let Some(sc) = out.iter_mut().find(|sc| &sc.name == speaker) {
+                    *sc.counts.entry(s.technique.name().to_string()).or_insert(0) += 1;
+                }
+            }
+            s.voice = Some(v);
+        }
+        out.retain(|sc| !sc.counts.is_empty());
+        self.speakers = out;
     }
 
     /// Counts per technique in [`Technique::ALL`] order, including zeros.
@@ -144,5 +242,47 @@ mod tests {
         assert_eq!(json["spans"][0]["start"], 2);
         let back: Analysis = serde_json::from_value(json).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn voices_serialise_and_count_per_speaker() {
+        let doc = Document::new("\"A gang of traitors,\" Smith said. Lies, all lies.").unwrap();
+        let d = |s, e, t| Detection {
+            span: Span::new(s, e),
+            technique: t,
+            confidence: 0.5,
+        };
+        let mut a = Analysis::new(
+            &doc,
+            "test",
+            vec![
+                d(1, 19, Technique::NameCallingLabeling),
+                d(34, 39, Technique::LoadedLanguage),
+            ],
+        );
+        let speakers = [
+            ("smith".to_string(), "Smith".to_string()),
+            ("jones".to_string(), "Jones".to_string()),
+        ];
+        a.set_voices(
+            vec![
+                Voice::Quoted {
+                    speaker: "Smith".into(),
+                },
+                Voice::Author,
+            ],
+            &speakers,
+        );
+        assert_eq!(a.speakers.len(), 1, "a speaker without spans is left out");
+        assert_eq!(a.speakers[0].counts["Name_Calling,Labeling"], 1);
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            json["spans"][0]["voice"],
+            serde_json::json!({"quoted": "Smith"})
+        );
+        assert_eq!(json["spans"][1]["voice"], "author");
+        let back: Analysis = serde_json::from_value(json).unwrap();
+        assert_eq!(back, a);
+        assert!(serde_json::from_str::<Voice>("\"narrator\"").is_err());
     }
 }

@@ -11,7 +11,7 @@ pub mod span;
 pub mod taxonomy;
 pub mod text;
 
-pub use analysis::{Analysis, Detection, TechniqueSpan, SCHEMA_VERSION};
+pub use analysis::{Analysis, Detection, SpeakerCounts, TechniqueSpan, Voice, SCHEMA_VERSION};
 pub use error::{Error, Result};
 pub use span::Span;
 pub use taxonomy::Technique;

@@ -204,7 +204,12 @@ impl FastModel {
                 let pk = marg[k][1] + marg[k][2];
                 sum += pk;
                 k += 1;
-                if k >= p.len() || !inside(k) || (marg[k][1] > marg[k][2] && marg[k][1] > 0.5) {
+                // A blank line (paragraph break) also ends a span.
+                if k >= p.len()
+                    || !inside(k)
+                    || (marg[k][1] > marg[k][2] && marg[k][1] > 0.5)
+                    || p.line[k] > p.line[k - 1] + 1
+                {
                     break;
                 }
             }

@@ -1,8 +1,9 @@
 //! The one entry point: text in, [`Analysis`] out.
 
 use rayon::prelude::*;
+use rhetor_attribution::Attributor;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
-use rhetor_core::{Analysis, Document};
+use rhetor_core::{Analysis, Document, Span, Voice};
 use rhetor_fast::{FastModel, ModelError};
 use std::path::Path;
 
@@ -26,6 +27,8 @@ pub enum Error {
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     model: FastModel,
+    /// Finds who says what, to give each span its voice; `None` skips it (bulk scoring).
+    attributor: Option<Attributor>,
     name: String,
     max_bytes: usize,
 }
@@ -50,6 +53,7 @@ impl Analyzer {
         let name = format!("{}@{}", m.name, m.rhetor_version);
         Analyzer {
             model,
+            attributor: Some(Attributor::new()),
             name,
             max_bytes: DEFAULT_MAX_BYTES,
         }
@@ -58,6 +62,13 @@ impl Analyzer {
     /// Sets the largest text accepted, in bytes (default 8 MiB).
     pub fn with_max_bytes(mut self, max_bytes: usize) -> Analyzer {
         self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Turns attribution (the voice of each span, per-speaker counts) on or off. On by default;
+    /// off saves its cost when only spans and techniques matter.
+    pub fn with_attribution(mut self, on: bool) -> Analyzer {
+        self.attributor = on.then(Attributor::new);
         self
     }
 
@@ -84,7 +95,25 @@ impl Analyzer {
 
     /// Analyses a document already built.
     pub fn analyze_document(&self, doc: &Document) -> Analysis {
-        Analysis::new(doc, &self.name, self.model.predict(doc))
+        let mut analysis = Analysis::new(doc, &self.name, self.model.predict(doc));
+        if let Some(att) = &self.attributor {
+            let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
+            let (atts, voices) = att.voices(doc, &spans);
+            let voices = voices
+                .into_iter()
+                .map(|v| match v {
+                    rhetor_attribution::Voice::Author => Voice::Author,
+                    rhetor_attribution::Voice::Quoted { speaker } => Voice::Quoted { speaker },
+                })
+                .collect();
+            let speakers: Vec<(String, String)> = atts
+                .speakers
+                .iter()
+                .map(|s| (s.id.clone(), s.name.clone()))
+                .collect();
+            analysis.set_voices(voices, &speakers);
+        }
+        analysis
     }
 
     /// Analyses many documents in parallel, keeping their order.

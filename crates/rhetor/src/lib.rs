@@ -13,9 +13,11 @@
 //! ```
 #![deny(missing_docs)]
 
+/// Attribution: who says what, speakers, brat I/O and its scorer.
+pub use rhetor_attribution as attribution;
 pub use rhetor_core::{
-    analysis, corpus, score, span, taxonomy, text, Analysis, Detection, Document, Span, Technique,
-    TechniqueSpan,
+    analysis, corpus, score, span, taxonomy, text, Analysis, Detection, Document, Span,
+    SpeakerCounts, Technique, TechniqueSpan, Voice,
 };
 /// The fast tier: training, cross-validation and decoding settings.
 pub use rhetor_fast as fast;

@@ -24,7 +24,7 @@
 //! # Ok::<(), rhetor::Error>(())
 //! ```
 
-use rhetor_core::{Analysis, Technique};
+use rhetor_core::{Analysis, Technique, Voice};
 use std::cmp::Reverse;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -152,7 +152,7 @@ pub fn terminal_with(a: &Analysis, mode: ColorMode) -> String {
                 it.end,
                 quote_snippet(it.snippet),
             );
-            if let Some(v) = it.voice {
+            if let Some(v) = it.voice.as_deref() {
                 let _ = write!(out, "  ({})", terminal_clean(v, 0..v.len()));
             }
             out.push('\n');
@@ -176,6 +176,18 @@ pub fn terminal_with(a: &Analysis, mode: ColorMode) -> String {
             let _ = writeln!(out, "  {mark}{:<width$}  {c:>3}", t.name());
         }
         out.push('\n');
+        // Whose voice: technique spans per quoted speaker (the rest are the outlet's own).
+        if !a.speakers.is_empty() {
+            out.push_str(&bold("Speakers"));
+            out.push('\n');
+            for sp in &a.speakers {
+                let total: usize = sp.counts.values().sum();
+                let list: Vec<String> = sp.counts.iter().map(|(t, c)| format!("{t} {c}")).collect();
+                let name = terminal_clean(&sp.name, 0..sp.name.len());
+                let _ = writeln!(out, "  {name}: {total} ({})", list.join(", "));
+            }
+            out.push('\n');
+        }
     }
 
     // Totals.
@@ -222,7 +234,7 @@ struct Item<'a> {
     /// says. [`rhetor_core::TechniqueSpan`] has no such field yet: when it gains one, fill this in
     /// `View::new` and both renderers show it (HTML: striped bars for anyone but "author", a
     /// column in the span list and a line in the tooltip; terminal: after the snippet).
-    voice: Option<&'a str>,
+    voice: Option<String>,
 }
 
 /// Everything the renderers draw, taken from an [`Analysis`] without trusting it.
@@ -271,7 +283,10 @@ impl<'a> View<'a> {
                         0.0
                     },
                     snippet: &s.snippet,
-                    voice: None,
+                    voice: s.voice.as_ref().map(|v| match v {
+                        Voice::Author => "author".to_string(),
+                        Voice::Quoted { speaker } => format!("quoted: {speaker}"),
+                    }),
                 }
             })
             .collect();
@@ -595,7 +610,7 @@ fn item_title(it: &Item) -> String {
         it.technique.name(),
         it.confidence
     );
-    if let Some(v) = it.voice {
+    if let Some(v) = it.voice.as_deref() {
         let _ = write!(t, ", voice: {v}");
     }
     let _ = write!(t, "\n{}", it.technique.definition());
@@ -604,7 +619,9 @@ fn item_title(it: &Item) -> String {
 
 /// Whether a span's bars are drawn striped: a voice other than the author's.
 fn is_quoted(it: &Item) -> bool {
-    it.voice.is_some_and(|v| !v.eq_ignore_ascii_case("author"))
+    it.voice
+        .as_deref()
+        .is_some_and(|v| !v.eq_ignore_ascii_case("author"))
 }
 
 const CSS: &str = r#"*{box-sizing:border-box}
@@ -805,7 +822,7 @@ fn html_view(view: &View) -> String {
                 e = it.end,
             );
             if any_voice {
-                let _ = write!(o, "<td>{}</td>", esc(it.voice.unwrap_or("")));
+                let _ = write!(o, "<td>{}</td>", esc(it.voice.as_deref().unwrap_or("")));
             }
             let _ = writeln!(o, "<td class=\"snip\">{}</td></tr>", esc(it.snippet));
         }
@@ -1030,6 +1047,7 @@ mod tests {
             technique: NAME,
             confidence: f32::NAN,
             snippet: "xt".into(),
+            voice: None,
         });
         a.spans.push(TechniqueSpan {
             start: 7,
@@ -1037,6 +1055,9 @@ mod tests {
             technique: Technique::Doubt,
             confidence: 0.5,
             snippet: String::new(),
+            voice: Some(Voice::Quoted {
+                speaker: "<b>X</b>".into(),
+            }),
         });
         a.length = 999;
         let plain = terminal(&a, false);
@@ -1144,8 +1165,8 @@ mod tests {
             &[(0, 2, LOADED), (9, 27, NAME)],
         );
         let mut view = View::new(&a);
-        view.items[1].voice = Some("quoted: <Senator>");
-        view.items[0].voice = Some("author");
+        view.items[1].voice = Some("quoted: <Senator>".into());
+        view.items[0].voice = Some("author".into());
         let page = html_view(&view);
         assert!(page.contains("<th scope=\"col\">Voice</th>"));
         assert!(page.contains("<td>quoted: &lt;Senator&gt;</td>"));

@@ -5,9 +5,9 @@
 // inline scripts.
 //
 // Rendering takes plain data: spans {start, end, technique, confidence, voice?}. Offsets are code
-// points, so the text is split with Array.from. `voice` (who speaks the words: "author" or a quoted
-// speaker) is shown when an analysis has it: a "Speaker" line in the tooltip, a column in the span
-// table, striped bars for anyone but the author.
+// points, so the text is split with Array.from. `voice` (whose words: `"author"` or
+// `{"quoted": "<speaker>"}`) is shown when an analysis has it: a "Speaker" line in the tooltip, a
+// column in the span table, striped bars for quoted speakers.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -81,7 +81,14 @@
       c === "\u2028" || c === "\u2029";
   }
   const isSpace = (c) => /\s/u.test(c);
-  const quoted = (it) => typeof it.voice === "string" && it.voice.toLowerCase() !== "author";
+  // A span's voice as {who, quoted}, or null when the analysis does not say.
+  function voiceOf(v) {
+    if (v === undefined || v === null) return null;
+    if (typeof v === "string") return { who: v === "author" ? "the author" : v, quoted: v !== "author" };
+    if (typeof v === "object" && v.quoted !== undefined) return { who: String(v.quoted), quoted: true };
+    return null;
+  }
+  const quoted = (it) => it.voice !== null && it.voice.quoted;
 
   // Plain items from an analysis, clamped to the text.
   function items(analysis, nChars) {
@@ -91,7 +98,7 @@
       return {
         n: k + 1, start, end, technique: String(s.technique), t: techOf(s.technique).index,
         confidence: Number(s.confidence) || 0,
-        voice: s.voice === undefined || s.voice === null ? null : String(s.voice),
+        voice: voiceOf(s.voice),
       };
     });
   }
@@ -228,6 +235,8 @@
     const its = state.items;
     const anyVoice = its.some((it) => it.voice !== null);
     $("r-spans").classList.toggle("has-voice", anyVoice);
+    $("r-hint").textContent = "Hover, tap or focus a highlighted passage for the technique, its definition and the " +
+      "model's confidence" + (anyVoice ? " and who speaks. Dashed bars: words of a quoted speaker." : ".");
     for (const it of its) {
       const s = analysis.spans[it.n - 1];
       body.append(el("tr", { id: "sp" + it.n, class: "t" + it.t },
@@ -235,7 +244,7 @@
         el("td", { class: "tech" }, el("span", { class: "sw", "aria-hidden": "true" }), " " + it.technique),
         el("td", { class: "num", text: it.confidence.toFixed(2) }),
         el("td", { class: "num", text: it.start + "–" + it.end }),
-        el("td", { class: "voice-col", text: it.voice || "" }),
+        el("td", { class: "voice-col", text: it.voice ? it.voice.who : "" }),
         el("td", { class: "snip", text: String(s.snippet || "") })));
     }
   }
@@ -297,7 +306,9 @@
         el("div", { class: "tip-h" }, el("span", { class: "sw", "aria-hidden": "true" }),
           el("b", { text: it.n + ". " + it.technique }),
           el("span", { class: "conf", text: " confidence " + it.confidence.toFixed(2) })));
-      if (it.voice !== null) row.append(el("div", { class: "tip-voice", text: "Speaker: " + it.voice }));
+      if (it.voice !== null) {
+        row.append(el("div", { class: "tip-voice", text: "Speaker: " + it.voice.who + (it.voice.quoted ? " (quoted)" : "") }));
+      }
       row.append(el("div", { class: "tip-def", text: t.definition }));
       tip.append(row);
     }

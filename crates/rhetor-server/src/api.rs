@@ -44,6 +44,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         )
         .route("/api/stats", get(stats))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(CatchPanicLayer::custom(
@@ -148,6 +149,13 @@ async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 
 async fn not_found(req: Request) -> ApiError {
     ApiError::not_found(format!("no such page: {}", req.uri().path()))
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

@@ -299,6 +299,9 @@ async fn errors_are_json_with_the_right_status() {
         assert_eq!(st, want, "{path}");
         assert_reason(&v);
     }
+    let r = client().get(s.url("/api/analyze")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert_reason(&r.json().await.unwrap());
     let r = client()
         .delete(s.url("/api/articles/12345"))
         .send()

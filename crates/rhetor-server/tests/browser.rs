@@ -330,7 +330,7 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
         .js(
             "const l = document.querySelector('#doc .lab'); l.focus(); \
              const t = document.getElementById('tip'); \
-             return [l.dataset.technique, t.hidden, t.textContent];",
+             return [l.dataset.technique, t.hidden, t.textContent, Number(l.dataset.span)];",
             json!([]),
         )
         .await;
@@ -346,6 +346,16 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
         tip_text.contains(tech) && tip_text.contains(def) && tip_text.contains("confidence"),
         "{tip_text}"
     );
+    // Who speaks, once the analysis says (attribution): `"author"` or `{"quoted": NAME}`.
+    let voice = &api["spans"][tip[3].as_u64().unwrap() as usize]["voice"];
+    if let Some(name) = voice["quoted"].as_str() {
+        assert!(
+            tip_text.contains(&format!("Speaker: {name} (quoted)")),
+            "{tip_text}"
+        );
+    } else if voice == "author" {
+        assert!(tip_text.contains("Speaker: the author"), "{tip_text}");
+    }
 
     // Toggle the most frequent technique off.
     let (top, _) = want.iter().max_by_key(|(_, n)| **n).unwrap();

@@ -84,10 +84,25 @@ fn analyze_json_spans_slice_the_text_by_code_points() {
         total += 1;
     }
     // Every span has a voice; the sample quotes a councilman's loaded words.
-    assert!(spans.iter().all(|s| s["voice"] == "author" || s["voice"]["quoted"].is_string()), "{v}");
-    assert!(spans.iter().any(|s| s["voice"]["quoted"] == "Robert Haines"), "{v}");
+    assert!(
+        spans
+            .iter()
+            .all(|s| s["voice"] == "author" || s["voice"]["quoted"].is_string()),
+        "{v}"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["voice"]["quoted"] == "Robert Haines"),
+        "{v}"
+    );
     let speakers = v["speakers"].as_array().unwrap();
-    assert!(speakers.iter().any(|sp| sp["name"] == "Robert Haines" && sp["id"].is_string()), "{v}");
+    assert!(
+        speakers
+            .iter()
+            .any(|sp| sp["name"] == "Robert Haines" && sp["id"].is_string()),
+        "{v}"
+    );
     let counted: u64 = v["counts"]
         .as_object()
         .unwrap()
@@ -410,4 +425,24 @@ fn techniques_lists_all_fourteen() {
     for t in rhetor::Technique::ALL {
         assert!(out.contains(t.name()) && out.contains(t.definition()));
     }
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    // `rhetor analyze --format json big | head -c 10`: the reader leaves early; no panic message.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.txt");
+    std::fs::write(&big, "They are traitors and liars.\n".repeat(20_000)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args(["analyze", "--format", "json", big.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 10];
+    use std::io::Read;
+    child.stdout.take().unwrap().read_exact(&mut buf).unwrap();
+    // Dropping the read end closes the pipe.
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }

@@ -429,20 +429,14 @@ fn techniques_lists_all_fourteen() {
 
 #[test]
 fn closed_pipe_ends_quietly() {
-    // `rhetor analyze --format json big | head -c 10`: the reader leaves early; no panic message.
-    let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.txt");
-    std::fs::write(&big, "They are traitors and liars.\n".repeat(20_000)).unwrap();
+    // `rhetor techniques | true`: the reader is gone before rhetor prints; no panic message.
     let mut child = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["analyze", "--format", "json", big.to_str().unwrap()])
+        .arg("techniques")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut buf = [0u8; 10];
-    use std::io::Read;
-    child.stdout.take().unwrap().read_exact(&mut buf).unwrap();
-    // Dropping the read end closes the pipe.
+    drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }

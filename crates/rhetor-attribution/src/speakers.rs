@@ -79,8 +79,10 @@ struct Entity {
     display: Option<String>,
     mentions: Vec<Span>,
     is_speaker: bool,
-    /// Stable number (positions change as entities move to the most recent end).
+    /// Stable number (its position in the resolver).
     uid: usize,
+    /// Recency tick of the latest mention.
+    seen: usize,
 }
 
 const STOP_CAPS: &[&str] = &[
@@ -935,17 +937,74 @@ fn same_name(a: &Name, b: &Name) -> bool {
 }
 
 struct Resolver {
-    /// Entities, least recently mentioned first.
+    /// Entities in order of creation (their position is their stable number).
     ents: Vec<Entity>,
-    next_uid: usize,
+    /// Recency clock: `Entity::seen` is the tick of its latest mention.
+    clock: usize,
+    /// Entities by the key of their last name word (with and without initials).
+    by_last: std::collections::HashMap<u64, Vec<usize>, KeyHash>,
+}
+
+/// Keys are hashes already: the map uses them as they are.
+#[derive(Default, Clone, Copy)]
+struct KeyHash;
+
+impl std::hash::BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = fx(self.0, b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Resolver {
+    fn new() -> Resolver {
+        Resolver {
+            ents: Vec::new(),
+            clock: 0,
+            by_last: Default::default(),
+        }
+    }
+
+    fn index(&mut self, k: usize) {
+        let n = &self.ents[k].name;
+        for last in [n.key.last(), n.core.last()].into_iter().flatten() {
+            let v = self.by_last.entry(*last).or_default();
+            if !v.contains(&k) {
+                v.push(k);
+            }
+        }
+    }
+
     /// Links a named mention to the most recent entity with a compatible name, or makes one.
     fn add_name(&mut self, m: &Name) -> usize {
-        let found = (0..self.ents.len())
-            .rev()
-            .find(|&k| self.ents[k].display.is_none() && same_name(&self.ents[k].name, m));
+        let mut found: Option<usize> = None;
+        for last in [m.key.last(), m.core.last()].into_iter().flatten() {
+            for &k in self.by_last.get(last).into_iter().flatten() {
+                let e = &self.ents[k];
+                if e.display.is_none()
+                    && !matches!(found, Some(f) if self.ents[f].seen >= e.seen)
+                    && same_name(&e.name, m)
+                {
+                    found = Some(k);
+                }
+            }
+        }
         match found {
             Some(k) => {
                 let e = &mut self.ents[k];
@@ -966,36 +1025,45 @@ impl Resolver {
                     e.name.gender = m.gender;
                 }
                 e.mentions.push(m.span);
-                self.touch(k)
+                self.touch(k);
+                self.index(k);
+                k
             }
-            None => self.push(Entity {
-                name: m.clone(),
-                display: None,
-                mentions: vec![m.span],
-                is_speaker: false,
-                uid: 0,
-            }),
+            None => {
+                let k = self.push(Entity {
+                    name: m.clone(),
+                    display: None,
+                    mentions: vec![m.span],
+                    is_speaker: false,
+                    uid: 0,
+                    seen: 0,
+                });
+                self.index(k);
+                k
+            }
         }
     }
 
     /// Adds an entity as the most recent; returns its position.
     fn push(&mut self, mut e: Entity) -> usize {
-        e.uid = self.next_uid;
-        self.next_uid += 1;
+        e.uid = self.ents.len();
         self.ents.push(e);
-        self.ents.len() - 1
+        let k = self.ents.len() - 1;
+        self.touch(k);
+        k
     }
 
-    /// Moves entity `k` to the most recent end; returns its new position.
-    fn touch(&mut self, k: usize) -> usize {
-        let e = self.ents.remove(k);
-        self.ents.push(e);
-        self.ents.len() - 1
+    /// Marks entity `k` as the most recently mentioned.
+    fn touch(&mut self, k: usize) {
+        self.clock += 1;
+        self.ents[k].seen = self.clock;
     }
 
     /// Most recent entity accepted by `ok`.
     fn recent(&self, ok: impl Fn(&Entity) -> bool) -> Option<usize> {
-        (0..self.ents.len()).rev().find(|&k| ok(&self.ents[k]))
+        (0..self.ents.len())
+            .filter(|&k| ok(&self.ents[k]))
+            .max_by_key(|&k| self.ents[k].seen)
     }
 }
 
@@ -1007,12 +1075,8 @@ pub(crate) fn resolve(
     mut atts: Vec<Attribution>,
 ) -> crate::Attributions {
     let names = find_names(p);
-    // Entities are kept in recency order (most recent last); each attribution remembers its
-    // entity by its stable number.
-    let mut r = Resolver {
-        ents: Vec::new(),
-        next_uid: 0,
-    };
+    // Each attribution remembers its entity by its stable number.
+    let mut r = Resolver::new();
     let mut order: Vec<usize> = (0..atts.len())
         .filter(|&k| atts[k].source.is_some())
         .collect();
@@ -1157,7 +1221,7 @@ fn resolve_source(
                 .filter_map(|j| att_uid[j])
                 .next_back();
             if let Some(u) = outer {
-                return r.ents.iter().position(|e| e.uid == u);
+                return Some(u);
             }
             return r.recent(person);
         }
@@ -1270,5 +1334,6 @@ fn nominal(doc: &Document, p: &Prepared, src: Span) -> Entity {
         mentions: Vec::new(),
         is_speaker: false,
         uid: 0,
+        seen: 0,
     }
 }

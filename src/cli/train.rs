@@ -103,7 +103,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         }
         let t = Instant::now();
         let mut grid = Vec::new();
-        for threshold in [0.1, 0.15, 0.2, 0.25, 0.3, 0.4] {
+        for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3] {
             for second_label in [0.3, 0.45, 1.1] {
                 grid.push(Decode {
                     threshold,
@@ -120,12 +120,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         println!("decoding sweep (out-of-fold):");
         for (d, si, flc) in &cv.sweep {
             println!(
-                "  threshold {:.2} second_label {:.2}: SI F1 {:.4}  FLC F1 {:.4}",
+                "  threshold {:.3} second_label {:.2}: SI F1 {:.4}  FLC F1 {:.4}",
                 d.threshold, d.second_label, si.f1, flc.f1
             );
         }
         println!(
-            "\n{k}-fold CV with threshold {:.2}, second_label {:.2}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
+            "\n{k}-fold CV with threshold {:.3}, second_label {:.2}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
             cv.best.threshold, cv.best.second_label, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
         );
         print_table(&cv.flc_per, Some(&cv.tc_per));

@@ -297,6 +297,16 @@ impl<'a> Prepared<'a> {
             cs[cs.len().saturating_sub(3)..].iter().collect()
         };
         out.push(h(11, &[&suf]));
+        let cs: Vec<char> = w.chars().collect();
+        if cs.len() > 4 {
+            let suf4: String = cs[cs.len() - 4..].iter().collect();
+            let pre3: String = cs[..3].iter().collect();
+            out.push(h(29, &[&suf4]));
+            out.push(h(30, &[&pre3]));
+        }
+        out.push(h(31, &[self.word(ki - 1), w, self.word(ki + 1)]));
+        let suf2: String = cs[cs.len().saturating_sub(2)..].iter().collect();
+        out.push(h(32, &[&suf2, sh]));
         out.push(h(
             12,
             &[sh, if self.line_first[k] { "first" } else { "mid" }],

@@ -228,7 +228,7 @@ pub struct CvReport {
     pub tc: Prf,
     /// TC per technique.
     pub tc_per: BTreeMap<Technique, Prf>,
-    /// The decoding settings that scored best (by SI F1 + FLC F1).
+    /// The decoding settings that scored best (by SI F1 + FLC F1 / 4: spans first, then techniques).
     pub best: Decode,
     /// Every decoding tried, with its SI and FLC.
     pub sweep: Vec<(Decode, Prf, Prf)>,
@@ -317,7 +317,7 @@ pub fn cross_validate(
     }
     let best_i = (0..sweep.len())
         .max_by(|&a, &b| {
-            (sweep[a].1.f1 + sweep[a].2.f1).total_cmp(&(sweep[b].1.f1 + sweep[b].2.f1))
+            (sweep[a].1.f1 + sweep[a].2.f1 / 4.0).total_cmp(&(sweep[b].1.f1 + sweep[b].2.f1 / 4.0))
         })
         .unwrap_or(0);
     let predictions: Vec<LabelRow> = folds

@@ -6,6 +6,7 @@ use rhetor_core::text::DEFAULT_MAX_BYTES;
 use rhetor_core::{Analysis, Document, Span, Voice};
 use rhetor_fast::{FastModel, ModelError};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The default model, trained by `rhetor train` on the PTC train set and embedded in the binary, so
 /// rhetor works offline from any directory.
@@ -23,12 +24,13 @@ pub enum Error {
     Model(#[from] ModelError),
 }
 
-/// Analyses texts with a loaded model. Cheap to share across threads (`&Analyzer` is `Sync`).
+/// Analyses texts with a loaded model. `&Analyzer` is `Sync`, and a clone shares the model (cheap).
 #[derive(Debug, Clone)]
 pub struct Analyzer {
-    model: FastModel,
+    /// Shared, so that cloning an analyzer (one per worker, per request) costs nothing.
+    model: Arc<FastModel>,
     /// Finds who says what, to give each span its voice; `None` skips it (bulk scoring).
-    attributor: Option<Attributor>,
+    attributor: Option<&'static Attributor>,
     name: String,
     max_bytes: usize,
 }
@@ -52,8 +54,8 @@ impl Analyzer {
         let m = model.manifest();
         let name = format!("{}@{}", m.name, m.rhetor_version);
         Analyzer {
-            model,
-            attributor: Some(Attributor::new()),
+            model: Arc::new(model),
+            attributor: Some(Attributor::shared()),
             name,
             max_bytes: DEFAULT_MAX_BYTES,
         }
@@ -68,7 +70,7 @@ impl Analyzer {
     /// Turns attribution (the voice of each span, per-speaker counts) on or off. On by default;
     /// off saves its cost when only spans and techniques matter.
     pub fn with_attribution(mut self, on: bool) -> Analyzer {
-        self.attributor = on.then(Attributor::new);
+        self.attributor = on.then(Attributor::shared);
         self
     }
 

@@ -31,7 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let bytes: usize = docs.iter().map(|(_, d)| d.text().len()).sum();
     // Best of REPS passes, one thread (as `rhetor bench` reports its single-thread figure).
-    let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let reps = std::env::var("REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let mut best = f64::MAX;
     let mut n = 0;
     for _ in 0..reps {

@@ -2,11 +2,11 @@
 
 use crate::features::*;
 use crate::linear::{take_u32, Decoder, Packed};
-use crate::prep::{class, Prepared};
+use crate::prep::{class, Prepared, WordSet};
 use crate::{Attribution, Attributions};
 use rhetor_core::{Document, Error, Result, Span};
 
-const MAGIC: &[u8; 8] = b"RHATTR01";
+const MAGIC: &[u8; 8] = b"RHATTR02";
 
 /// Decoding knobs (tuned on PolNeAR dev; stored with the model).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,10 +35,10 @@ pub struct Attributor {
     pub(crate) cue: Packed,
     pub(crate) arg: Packed,
     pub(crate) params: Params,
-    /// Lemma hashes that may start a cue (learned), sorted.
-    pub(crate) cands: Vec<u64>,
-    /// Lemma hashes of the built-in cue lexicon, sorted.
-    pub(crate) lex: Vec<u64>,
+    /// Lemma hashes that may start a cue (learned).
+    pub(crate) cands: WordSet,
+    /// Lemma hashes of the built-in cue lexicon.
+    pub(crate) lex: WordSet,
 }
 
 /// The token window the argument tagger sees for cue tokens `[c0, c1)`: the cue's sentence and its
@@ -119,10 +119,12 @@ impl Attributor {
                 "attribution model: corrupt (candidates)".into(),
             ));
         }
-        let cands: Vec<u64> = buf[..n * 8]
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
-            .collect();
+        let cands = WordSet::new(
+            buf[..n * 8]
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        );
         buf = &buf[n * 8..];
         let cue = Packed::read(&mut buf)?;
         let arg = Packed::read(&mut buf)?;
@@ -150,8 +152,8 @@ impl Attributor {
         ] {
             out.extend_from_slice(&x.to_bits().to_le_bytes());
         }
-        out.extend_from_slice(&(self.cands.len() as u32).to_le_bytes());
-        for c in &self.cands {
+        out.extend_from_slice(&(self.cands.as_slice().len() as u32).to_le_bytes());
+        for c in self.cands.as_slice() {
             out.extend_from_slice(&c.to_le_bytes());
         }
         self.cue.write(&mut out);
@@ -213,18 +215,6 @@ impl Attributor {
 
     /// One attribution per cue that gets a content.
     pub(crate) fn find_arguments(&self, p: &Prepared, cues: &[(usize, usize)]) -> Vec<Attribution> {
-        let n = p.toks.len();
-        let mut in_cue = vec![false; n];
-        for &(s, e) in cues {
-            in_cue[s..e].iter_mut().for_each(|x| *x = true);
-        }
-        let mut n_cue = Vec::with_capacity(n + 1);
-        n_cue.push(0u32);
-        let mut k = 0;
-        for &c in &in_cue {
-            k += c as u32;
-            n_cue.push(k);
-        }
         let mut out = Vec::new();
         let mut feats = Vec::with_capacity(40);
         let mut em: Vec<[f32; ARG_TAGS]> = Vec::new();
@@ -242,7 +232,7 @@ impl Attributor {
                     em.push(only_o);
                     continue;
                 }
-                arg_features(p, &ctx, &n_cue, &in_cue, i, self.arg.bits, &mut feats);
+                arg_features(p, &ctx, i, self.arg.bits, &mut feats);
                 let mut row = [0f32; ARG_TAGS];
                 self.arg.emit_n(&feats, &mut row);
                 row[A_O as usize] += self.params.arg_bias;

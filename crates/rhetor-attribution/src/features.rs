@@ -2,7 +2,7 @@
 //! tagger (source and content around one cue).
 
 use crate::linear::bucket;
-use crate::prep::{class, flag, fx, Prepared};
+use crate::prep::{class, fx, Prepared, WordSet};
 
 pub(crate) const BOS: u64 = 0x1234_5678_9abc_def1;
 pub(crate) const EOS: u64 = 0x0fed_cba9_8765_4321;
@@ -375,14 +375,13 @@ pub(crate) const CUE_LEXICON: &[&str] = &[
 
 /// Per token: 1 = may be the head of a cue (a learned cue word or one of [`CUE_LEXICON`]), 0 = not;
 /// plus 4 for words of the lexicon.
-pub(crate) fn cue_mask(p: &Prepared, cands: &[u64], lex: &[u64], out: &mut Vec<u8>) {
+pub(crate) fn cue_mask(p: &Prepared, cands: &WordSet, lex: &WordSet, out: &mut Vec<u8>) {
     out.clear();
     out.extend(p.toks.iter().map(|t| {
-        let in_lex = lex.binary_search(&t.lem).is_ok();
-        if in_lex {
+        if lex.contains(t.lem) {
             5
         } else {
-            cands.binary_search(&t.lem).is_ok() as u8
+            cands.contains(t.lem) as u8
         }
     }));
 }
@@ -403,15 +402,14 @@ pub(crate) fn cue_extent(p: &Prepared, i: usize) -> usize {
     }
 }
 
-/// Lemma hashes of [`CUE_LEXICON`], sorted.
-pub(crate) fn lexicon_hashes() -> Vec<u64> {
-    let mut v: Vec<u64> = CUE_LEXICON
-        .iter()
-        .map(|w| crate::prep::hash_str(crate::prep::lemma(w)))
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+/// Lemma hashes of [`CUE_LEXICON`].
+pub(crate) fn lexicon_hashes() -> WordSet {
+    WordSet::new(
+        CUE_LEXICON
+            .iter()
+            .map(|w| crate::prep::hash_str(crate::prep::lemma(w)))
+            .collect(),
+    )
 }
 
 struct Fb<'a> {
@@ -569,17 +567,8 @@ impl CueCtx {
     }
 }
 
-/// Features of token `i` for the argument tagger of cue `c`. `n_cue` is a prefix count of tokens
-/// that belong to any cue; `in_cue[i]` says whether token `i` does.
-pub(crate) fn arg_features(
-    p: &Prepared,
-    c: &CueCtx,
-    n_cue: &[u32],
-    in_cue: &[bool],
-    i: usize,
-    bits: u32,
-    out: &mut Vec<u32>,
-) {
+/// Features of token `i` for the argument tagger of cue `c`.
+pub(crate) fn arg_features(p: &Prepared, c: &CueCtx, i: usize, bits: u32, out: &mut Vec<u32>) {
     out.clear();
     let t = &p.toks;
     let x = &t[i];
@@ -595,7 +584,6 @@ pub(crate) fn arg_features(
     let sd = (x.sent as i64 - c.sent as i64).clamp(-3, 3) as u64;
     let commas = (p.n_comma[hi] - p.n_comma[lo]).min(3) as u64;
     let quotes = (p.n_quote[hi] - p.n_quote[lo]).min(3) as u64;
-    let other = ((n_cue[hi] - n_cue[lo]) > 0) as u64;
     let w = |k: isize| -> u64 {
         let j = i as isize + k;
         if j < 0 || j >= t.len() as isize {
@@ -614,38 +602,23 @@ pub(crate) fn arg_features(
         }
     };
     let mut fb = Fb { out, bits };
-    fb.f(100, &[dir]);
     fb.f(101, &[dir, db]);
     fb.f(102, &[dir, x.w]);
     fb.f(103, &[dir, cl(0)]);
-    fb.f(104, &[dir, c.lem, db]);
     fb.f(105, &[dir, w(-1)]);
     fb.f(106, &[dir, w(1)]);
     fb.f(107, &[dir, x.inq as u64, c.inq as u64, sd]);
-    fb.f(108, &[dir, sd]);
     fb.f(109, &[dir, commas, sd]);
     fb.f(110, &[dir, quotes, x.inq as u64]);
     fb.f(111, &[dir, c.w_after, ds]);
     fb.f(112, &[dir, c.w_before, ds]);
-    fb.f(113, &[dir, other, in_cue[i] as u64]);
     fb.f(114, &[dir, (x.flags & 7) as u64, ds]);
     fb.f(115, &[dir, x.w, x.inq as u64]);
-    fb.f(
-        116,
-        &[
-            dir,
-            (x.flags & (flag::SENT_START | flag::SENT_END | flag::PARA_START)) as u64,
-            sd,
-        ],
-    );
     fb.f(117, &[dir, cl(-1), cl(0), cl(1)]);
     fb.f(118, &[dir, c.cls_after, x.inq as u64, sd]);
-    fb.f(119, &[dir, c.lem]);
     fb.f(120, &[dir, x.lem, ds]);
     fb.f(121, &[dir, c.lem, c.w_after, ds]);
     fb.f(122, &[dir, c.lem, x.inq as u64, sd]);
-    fb.f(123, &[dir, quotes, commas, sd]);
-    fb.f(124, &[dir, c.cls_after, commas, db]);
     let qclose_next = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as u64;
     fb.f(125, &[dir, cl(0), qclose_next, x.inq as u64]);
     fb.f(126, &[dir, c.at, commas, sd]);

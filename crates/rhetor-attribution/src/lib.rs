@@ -29,8 +29,18 @@
 //! 3. [`speakers`] links every source mention (a name, a surname, "he", "the spokesman",
 //!    "the ministry") to a speaker of the article, with a stable id and a display name.
 //!
-//! Both taggers are trained on PolNeAR train (see [`train`]); the model is embedded in the crate
-//! (`model/attribution.bin`, ~2 MB).
+//! Both taggers are averaged perceptrons over hashed features (2^17 buckets each, one byte per
+//! weight through a log-spaced codebook), trained on PolNeAR train and embedded in the crate
+//! (`model/attribution.bin`, ~1 MB). To retrain it (about a minute on 2 cores, deterministic):
+//!
+//! ```text
+//! TUNE=1 cargo run --release -p rhetor-attribution --example train-attribution -- \
+//!     ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin ../shared/data/polnear/dev
+//! ```
+//!
+//! `TUNE=1` picks the decoding biases on a fifth of train held out from a model trained on the rest;
+//! the dev folder (optional) is only scored. [`Attributor::shared`] loads the model once per
+//! process.
 //!
 //! # Voice
 //! [`Attributions::voice`] says whose voice a span is in: [`Voice::Quoted`] when at least half of it

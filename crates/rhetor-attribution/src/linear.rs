@@ -104,22 +104,75 @@ pub(crate) fn viterbi(em: &[f32], nt: usize, trans: &[f32], allowed: &[bool]) ->
     }
 }
 
+/// Weights are stored as one byte each: code 0 is zero, codes 1..=127 are positive levels spaced
+/// logarithmically from the smallest kept magnitude to the largest, codes 129..=255 their negatives.
+/// The relative error is a few percent and the tables are a quarter of their `f32` size, which keeps
+/// them in cache next to the technique model.
+const LEVELS: usize = 127;
+
+/// The codebook for weights `w`: `LEVELS` magnitudes (ascending) and the threshold below which a
+/// weight is dropped.
+fn codebook(w: &[f32]) -> (Vec<f32>, f32) {
+    let mut mags: Vec<f32> = w.iter().map(|x| x.abs()).filter(|&x| x > 0.0).collect();
+    if mags.is_empty() {
+        return (vec![1.0; LEVELS], f32::INFINITY);
+    }
+    mags.sort_by(|a, b| a.total_cmp(b));
+    let hi = *mags.last().unwrap();
+    // The smallest 2% of non-zero magnitudes are dropped: rare features with tiny averaged weights.
+    let lo = mags[mags.len() / 50].max(hi * 1e-6);
+    let (l0, l1) = (lo.ln(), hi.ln());
+    let levels = (0..LEVELS)
+        .map(|j| (l0 + (l1 - l0) * j as f32 / (LEVELS - 1) as f32).exp())
+        .collect();
+    (levels, lo / 2.0)
+}
+
+/// The code of weight `x`.
+fn encode(x: f32, levels: &[f32], cut: f32) -> u8 {
+    let m = x.abs();
+    if m < cut {
+        return 0;
+    }
+    // Nearest level in log space.
+    let i = levels.partition_point(|&l| l < m);
+    let j = if i == 0 {
+        0
+    } else if i == levels.len() {
+        levels.len() - 1
+    } else if (m / levels[i - 1]).ln() < (levels[i] / m).ln() {
+        i - 1
+    } else {
+        i
+    };
+    let c = (j + 1) as u8;
+    if x < 0.0 {
+        c | 0x80
+    } else {
+        c
+    }
+}
+
 impl Linear {
-    /// Serialises: bits, ntags, transitions, scale, then (bucket delta varint, ntags × i16) for every
-    /// non-zero row.
+    /// Serialises: bits, ntags, transitions, the `LEVELS` codebook magnitudes, then (bucket delta
+    /// varint, ntags code bytes) for every row with a non-zero code.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.bits.to_le_bytes());
         out.extend_from_slice(&(self.ntags as u32).to_le_bytes());
         for &t in &self.trans {
             out.extend_from_slice(&t.to_le_bytes());
         }
-        let max = self.w.iter().fold(0f32, |m, &x| m.max(x.abs()));
-        let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
-        out.extend_from_slice(&scale.to_le_bytes());
+        let (levels, cut) = codebook(&self.w);
+        for &l in &levels {
+            out.extend_from_slice(&l.to_le_bytes());
+        }
         let nt = self.ntags;
-        let q = |x: f32| (x / scale).round().clamp(-32767.0, 32767.0) as i16;
         let rows: Vec<usize> = (0..self.w.len() / nt)
-            .filter(|&r| self.w[r * nt..r * nt + nt].iter().any(|&x| q(x) != 0))
+            .filter(|&r| {
+                self.w[r * nt..r * nt + nt]
+                    .iter()
+                    .any(|&x| encode(x, &levels, cut) != 0)
+            })
             .collect();
         out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
         let mut prev = 0usize;
@@ -136,20 +189,20 @@ impl Linear {
                 out.push(b | 0x80);
             }
             for &x in &self.w[r * nt..r * nt + nt] {
-                out.extend_from_slice(&q(x).to_le_bytes());
+                out.push(encode(x, &levels, cut));
             }
         }
     }
 }
 
-/// A tagger for inference: `i16` weights times one scale (half the memory of `f32`, so more of the
-/// table stays in cache).
+/// A tagger for inference: one byte per weight, decoded through a 256-entry table.
 #[derive(Debug, Clone)]
 pub(crate) struct Packed {
     pub bits: u32,
     pub ntags: usize,
-    pub wq: Vec<i16>,
-    pub scale: f32,
+    pub codes: Vec<u8>,
+    /// Code → weight.
+    pub table: [f32; 256],
     pub trans: Vec<f32>,
     /// The serialised form, kept for writing the model back unchanged.
     raw: Vec<u8>,
@@ -160,16 +213,16 @@ impl Packed {
     #[inline]
     pub fn emit_n<const N: usize>(&self, feats: &[u32], out: &mut [f32; N]) {
         debug_assert_eq!(self.ntags, N);
-        let mut acc = [0i32; N];
+        let mut acc = [0f32; N];
         for &f in feats {
             let i = f as usize * N;
-            let row: &[i16; N] = self.wq[i..i + N].try_into().expect("row of N weights");
+            let row: &[u8; N] = self.codes[i..i + N].try_into().expect("row of N codes");
             for k in 0..N {
-                acc[k] += row[k] as i32;
+                acc[k] += self.table[row[k] as usize];
             }
         }
         for k in 0..N {
-            out[k] += acc[k] as f32 * self.scale;
+            out[k] += acc[k];
         }
     }
 
@@ -196,15 +249,22 @@ impl Packed {
         let mut m = Packed {
             bits,
             ntags,
-            wq: vec![0; (1usize << bits) * ntags],
-            scale: 1.0,
+            codes: vec![0; (1usize << bits) * ntags],
+            table: [0.0; 256],
             trans: vec![0.0; (ntags + 1) * ntags],
             raw: Vec::new(),
         };
         for t in m.trans.iter_mut() {
             *t = f32::from_bits(take_u32(buf)?);
         }
-        let scale = f32::from_bits(take_u32(buf)?);
+        for j in 0..LEVELS {
+            let l = f32::from_bits(take_u32(buf)?);
+            if !l.is_finite() {
+                return Err(bad("codebook"));
+            }
+            m.table[j + 1] = l;
+            m.table[(j + 1) | 0x80] = -l;
+        }
         let nrows = take_u32(buf)? as usize;
         let mut r = 0usize;
         for _ in 0..nrows {
@@ -223,18 +283,12 @@ impl Packed {
                 }
             }
             r += d as usize;
-            if r >= 1usize << bits {
-                return Err(bad("row out of range"));
+            if r >= 1usize << bits || buf.len() < ntags {
+                return Err(bad("row out of range or truncated"));
             }
-            for k in 0..ntags {
-                if buf.len() < 2 {
-                    return Err(bad("truncated"));
-                }
-                m.wq[r * ntags + k] = i16::from_le_bytes([buf[0], buf[1]]);
-                *buf = &buf[2..];
-            }
+            m.codes[r * ntags..(r + 1) * ntags].copy_from_slice(&buf[..ntags]);
+            *buf = &buf[ntags..];
         }
-        m.scale = scale;
         m.raw = start[..start.len() - buf.len()].to_vec();
         Ok(m)
     }

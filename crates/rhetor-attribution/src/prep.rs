@@ -59,6 +59,42 @@ pub(crate) struct Prepared<'a> {
     pub n_quote: Vec<u32>,
 }
 
+/// A set of word hashes with a 1024-bit filter in front: most lookups (words not in the set) end
+/// after one bit test.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WordSet {
+    bloom: [u64; 16],
+    sorted: Vec<u64>,
+}
+
+impl WordSet {
+    pub fn new(mut v: Vec<u64>) -> WordSet {
+        v.sort_unstable();
+        v.dedup();
+        let mut bloom = [0u64; 16];
+        for &h in &v {
+            let b = (h >> 54) as usize;
+            bloom[b >> 6] |= 1 << (b & 63);
+        }
+        WordSet { bloom, sorted: v }
+    }
+
+    #[inline]
+    pub fn contains(&self, h: u64) -> bool {
+        let b = (h >> 54) as usize;
+        self.bloom[b >> 6] & (1 << (b & 63)) != 0 && self.sorted.binary_search(&h).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// The hashes, sorted.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.sorted
+    }
+}
+
 pub(crate) const fn fx(mut h: u64, x: u64) -> u64 {
     h = (h.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
     h
@@ -152,9 +188,9 @@ const TITLES: &[&str] = &[
 ];
 
 struct WordLists {
-    pronouns: Vec<u64>,
-    titles: Vec<u64>,
-    abbrevs: Vec<u64>,
+    pronouns: WordSet,
+    titles: WordSet,
+    abbrevs: WordSet,
 }
 
 /// Words whose period does not end a sentence.
@@ -168,11 +204,7 @@ const ABBREVIATIONS: &[&str] = &[
 fn word_lists() -> &'static WordLists {
     static L: std::sync::OnceLock<WordLists> = std::sync::OnceLock::new();
     L.get_or_init(|| {
-        let h = |v: &[&str]| {
-            let mut x: Vec<u64> = v.iter().map(|w| hash_str(w)).collect();
-            x.sort_unstable();
-            x
-        };
+        let h = |v: &[&str]| WordSet::new(v.iter().map(|w| hash_str(w)).collect());
         WordLists {
             pronouns: h(PRONOUNS),
             titles: h(TITLES),
@@ -309,9 +341,7 @@ impl<'a> Prepared<'a> {
                         let mut cs = prev.chars();
                         let single_cap =
                             cs.next().is_some_and(char::is_uppercase) && cs.next().is_none();
-                        single_cap
-                            || prev.contains('.')
-                            || lists.abbrevs.binary_search(&toks[i - 1].w).is_ok()
+                        single_cap || prev.contains('.') || lists.abbrevs.contains(toks[i - 1].w)
                     };
                     !abbrev || end_cand
                 }
@@ -321,10 +351,10 @@ impl<'a> Prepared<'a> {
             let (w, lem, suf) = hashes(s, &mut buf);
             let mut flags = 0u8;
             if t.kind == TokenKind::Word {
-                if lists.pronouns.binary_search(&w).is_ok() {
+                if lists.pronouns.contains(w) {
                     flags |= flag::PRONOUN;
                 }
-                if lists.titles.binary_search(&w).is_ok() {
+                if lists.titles.contains(w) {
                     flags |= flag::TITLE;
                 }
             }

@@ -15,7 +15,7 @@
 //! numeric suffix; the display name is the longest name seen for the entity, without titles.
 
 use crate::extract::tok_range;
-use crate::prep::{class, flag, fx, Prepared};
+use crate::prep::{class, flag, fx, Prepared, WordSet};
 use crate::Attribution;
 use rhetor_core::{Document, Span};
 use serde::{Deserialize, Serialize};
@@ -55,18 +55,61 @@ enum Gender {
     Unknown,
 }
 
+/// A short list kept inline (names have a few words): no allocation per mention. Pushing past
+/// the capacity drops the item.
+#[derive(Debug, Clone, Copy)]
+struct Small<T: Copy + Default, const N: usize> {
+    len: u8,
+    items: [T; N],
+}
+
+impl<T: Copy + Default, const N: usize> Default for Small<T, N> {
+    fn default() -> Self {
+        Small {
+            len: 0,
+            items: [T::default(); N],
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Small<T, N> {
+    fn push(&mut self, x: T) {
+        if (self.len as usize) < N {
+            self.items[self.len as usize] = x;
+            self.len += 1;
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> std::ops::Deref for Small<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items[..self.len as usize]
+    }
+}
+
+impl<T: Copy + Default, const N: usize> FromIterator<T> for Small<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(it: I) -> Self {
+        let mut s = Small::default();
+        for x in it {
+            s.push(x);
+        }
+        s
+    }
+}
+
 /// A named mention found in the text, or a source mention turned into an entity.
 #[derive(Debug, Clone)]
 struct Name {
     span: Span,
     /// Tokens of the name (no titles), for display.
-    toks: Vec<u32>,
+    toks: Small<u32, 8>,
     /// Keys (lower case, possessive stripped) of the name words.
-    key: Vec<u64>,
+    key: Small<u64, 8>,
     /// The same without initials ("Donald J. Trump" → donald, trump).
-    core: Vec<u64>,
+    core: Small<u64, 8>,
     /// Keys of title and description words ("foreign", "ministry", "spokesman").
-    desc: Vec<u64>,
+    desc: Small<u64, 12>,
     kind: SpeakerKind,
     gender: Gender,
 }
@@ -696,16 +739,16 @@ const GROUP_HEADS: &[&str] = &[
 
 /// Sorted keys of the word lists.
 struct Lists {
-    stop: Vec<u64>,
-    titles: Vec<u64>,
-    org: Vec<u64>,
-    female: Vec<u64>,
-    female_titles: Vec<u64>,
-    male_titles: Vec<u64>,
-    org_heads: Vec<u64>,
-    group_heads: Vec<u64>,
-    joiners: Vec<u64>,
-    articles: Vec<u64>,
+    stop: WordSet,
+    titles: WordSet,
+    org: WordSet,
+    female: WordSet,
+    female_titles: WordSet,
+    male_titles: WordSet,
+    org_heads: WordSet,
+    group_heads: WordSet,
+    joiners: WordSet,
+    articles: WordSet,
 }
 
 /// Keys of single words the resolver asks about.
@@ -722,11 +765,7 @@ struct Words {
 fn lists() -> &'static (Lists, Words) {
     static L: OnceLock<(Lists, Words)> = OnceLock::new();
     L.get_or_init(|| {
-        let h = |v: &[&str]| {
-            let mut x: Vec<u64> = v.iter().map(|w| key(w)).collect();
-            x.sort_unstable();
-            x
-        };
+        let h = |v: &[&str]| WordSet::new(v.iter().map(|w| key(w)).collect());
         let k = key;
         (
             Lists {
@@ -754,8 +793,8 @@ fn lists() -> &'static (Lists, Words) {
     })
 }
 
-fn has(v: &[u64], k: u64) -> bool {
-    v.binary_search(&k).is_ok()
+fn has(v: &WordSet, k: u64) -> bool {
+    v.contains(k)
 }
 
 /// A word's key: lower case, curly apostrophes straightened, a possessive ('s) and a final period
@@ -896,8 +935,8 @@ fn find_names(p: &Prepared) -> Vec<Name> {
         } else {
             SpeakerKind::Unknown
         };
-        let toks: Vec<u32> = name.iter().map(|&(k, _)| k).collect();
-        let desc: Vec<u64> = words[..split].iter().map(|&(_, k)| k).collect();
+        let toks: Small<u32, 8> = name.iter().map(|&(k, _)| k).collect();
+        let desc: Small<u64, 12> = words[..split].iter().map(|&(_, k)| k).collect();
         let gender = if kind == SpeakerKind::Person {
             gender_of(p, &toks, &desc)
         } else {
@@ -1008,15 +1047,15 @@ impl Resolver {
         match found {
             Some(k) => {
                 let e = &mut self.ents[k];
-                for &d in &m.desc {
+                for &d in m.desc.iter() {
                     if !e.name.desc.contains(&d) {
                         e.name.desc.push(d);
                     }
                 }
                 if m.key.len() > e.name.key.len() {
-                    e.name.toks = m.toks.clone();
-                    e.name.key = m.key.clone();
-                    e.name.core = m.core.clone();
+                    e.name.toks = m.toks;
+                    e.name.key = m.key;
+                    e.name.core = m.core;
                 }
                 if e.name.kind == SpeakerKind::Unknown {
                     e.name.kind = m.kind;
@@ -1319,13 +1358,13 @@ fn nominal(doc: &Document, p: &Prepared, src: Span) -> Entity {
     } else {
         Gender::Unknown
     };
-    let keys: Vec<u64> = words.iter().map(|w| w.1).collect();
+    let keys: Small<u64, 8> = words.iter().map(|w| w.1).collect();
     Entity {
         name: Name {
             span: src,
-            toks: Vec::new(),
-            core: keys.clone(),
-            desc: keys.clone(),
+            toks: Small::default(),
+            core: keys,
+            desc: keys.iter().copied().collect(),
             key: keys,
             kind,
             gender,

@@ -2,14 +2,15 @@
 //! and scoring an [`Attributor`] on one.
 //!
 //! The shipped model is made by
-//! `cargo run --release -p rhetor-attribution --example train-attribution -- ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin`.
+//! `TUNE=1 cargo run --release -p rhetor-attribution --example train-attribution -- ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin`
+//! (see the crate docs).
 
 use crate::brat::{self, BratAttribution};
 use crate::eval::{Report, Scorer};
 use crate::extract::{tok_range, window, Attributor, Params};
 use crate::features::*;
 use crate::linear::Perceptron;
-use crate::prep::Prepared;
+use crate::prep::{Prepared, WordSet};
 use rhetor_core::text::DEFAULT_MAX_BYTES;
 use rhetor_core::{Document, Error, Result};
 use std::path::Path;
@@ -269,17 +270,6 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
                 cue_n += 1;
             }
             // Argument tagger, one gold attribution at a time.
-            let mut in_cue = vec![false; n];
-            for &(s, e) in &gold_cues {
-                in_cue[s..e].iter_mut().for_each(|x| *x = true);
-            }
-            let mut n_cue = Vec::with_capacity(n + 1);
-            n_cue.push(0u32);
-            let mut k = 0;
-            for &c in &in_cue {
-                k += c as u32;
-                n_cue.push(k);
-            }
             for a in &d.atts {
                 let Some((c0, c1)) = gold_cue(&p, a, &mask) else {
                     continue;
@@ -330,15 +320,7 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
                 let ctx = CueCtx::new(&p, c0, c1);
                 feats.resize(len, Vec::new());
                 for k in 0..len {
-                    arg_features(
-                        &p,
-                        &ctx,
-                        &n_cue,
-                        &in_cue,
-                        ws + k,
-                        opts.arg_bits,
-                        &mut feats[k],
-                    );
+                    arg_features(&p, &ctx, ws + k, opts.arg_bits, &mut feats[k]);
                 }
                 let amask = |k: usize, t: usize| {
                     let i = ws + k;
@@ -372,13 +354,13 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
 }
 
 /// Lemmas that start a gold cue in at least `rate` of their occurrences, sorted.
-fn learn_candidates(docs: &[GoldDoc], rate: f64, lex: &[u64]) -> Vec<u64> {
+fn learn_candidates(docs: &[GoldDoc], rate: f64, lex: &WordSet) -> WordSet {
     let mut seen: std::collections::HashMap<u64, (u32, u32)> = Default::default();
     let mut mask = Vec::new();
     for d in docs {
         let p = Prepared::new(&d.doc);
         let mut start = vec![false; p.toks.len()];
-        cue_mask(&p, &[], lex, &mut mask);
+        cue_mask(&p, &WordSet::default(), lex, &mut mask);
         for a in &d.atts {
             if let Some((s, _)) = gold_cue(&p, a, &mask) {
                 start[s] = true;
@@ -396,7 +378,7 @@ fn learn_candidates(docs: &[GoldDoc], rate: f64, lex: &[u64]) -> Vec<u64> {
         .map(|(h, _)| h)
         .collect();
     v.sort_unstable();
-    v
+    WordSet::new(v)
 }
 
 /// Extracts from every document and scores against its gold.

@@ -34,7 +34,7 @@ const BUDGET: &str = "Budget cuts worry rural districts
 
 Senator Maria Lopez said that the budget would hurt rural schools. She spoke after a meeting with teachers in Dalton.
 
-Lopez argued that the governor had ignored the numbers, and she wrote on Twitter that the cuts were “a betrayal of every small town in this state.”
+Lopez argued that the governor had ignored the numbers. Later on Twitter, she wrote that the cuts were “a betrayal of every small town in this state.”
 ";
 
 fn extract(text: &str) -> (Document, Attributions) {

@@ -412,6 +412,17 @@ pub(crate) fn lexicon_hashes() -> WordSet {
     )
 }
 
+/// The starting hash of feature template `t`.
+#[inline]
+const fn seed(t: u64) -> u64 {
+    fx(0x9d3a_11c5 ^ t.wrapping_mul(0x2545_f491_4f6c_dd1d), t)
+}
+
+/// Argument templates whose values after the direction start with values fixed per cue: their
+/// hash prefixes are computed once per cue and direction (the hashes are the same as computing
+/// them whole).
+const ARG_PLAIN: [u64; 12] = [101, 102, 103, 105, 106, 107, 109, 110, 114, 115, 117, 120];
+
 struct Fb<'a> {
     out: &'a mut Vec<u32>,
     bits: u32,
@@ -420,7 +431,12 @@ struct Fb<'a> {
 impl Fb<'_> {
     #[inline]
     fn f(&mut self, t: u64, vals: &[u64]) {
-        let mut h = fx(0x9d3a_11c5 ^ t.wrapping_mul(0x2545_f491_4f6c_dd1d), t);
+        self.from(seed(t), vals);
+    }
+
+    /// A feature whose hash so far is `h` (a template's seed and leading values).
+    #[inline]
+    fn from(&mut self, mut h: u64, vals: &[u64]) {
         for &v in vals {
             h = fx(h, v);
         }
@@ -535,6 +551,9 @@ pub(crate) struct CueCtx {
     pub sent: u32,
     /// 0: the cue opens its sentence, 2: it closes it (within two tokens), 1: neither.
     pub at: u64,
+    /// Hash prefixes per direction: the `ARG_PLAIN` templates after the direction, then 111, 112,
+    /// 118, 121, 122, 125, 126, 127 after their values fixed by the cue.
+    pre: [[u64; 20]; 3],
 }
 
 impl CueCtx {
@@ -553,7 +572,7 @@ impl CueCtx {
         } else {
             1
         };
-        CueCtx {
+        let mut c = CueCtx {
             at,
             c0,
             c1,
@@ -563,7 +582,25 @@ impl CueCtx {
             cls_after: after.map_or(99, |x| x.class as u64 * 2 + x.inq as u64),
             inq: t[c0].inq,
             sent: t[c0].sent,
+            pre: [[0; 20]; 3],
+        };
+        for dir in 0..3u64 {
+            let pre = &mut c.pre[dir as usize];
+            for (k, &tpl) in ARG_PLAIN.iter().enumerate() {
+                pre[k] = fx(seed(tpl), dir);
+            }
+            let chain =
+                |tpl: u64, vals: &[u64]| vals.iter().fold(fx(seed(tpl), dir), |h, &v| fx(h, v));
+            pre[12] = chain(111, &[c.w_after]);
+            pre[13] = chain(112, &[c.w_before]);
+            pre[14] = chain(118, &[c.cls_after]);
+            pre[15] = chain(121, &[c.lem, c.w_after]);
+            pre[16] = chain(122, &[c.lem]);
+            pre[17] = chain(125, &[]);
+            pre[18] = chain(126, &[c.at]);
+            pre[19] = chain(127, &[c.lem]);
         }
+        c
     }
 }
 
@@ -601,26 +638,28 @@ pub(crate) fn arg_features(p: &Prepared, c: &CueCtx, i: usize, bits: u32, out: &
             y.class as u64 * 8 + y.shape as u64
         }
     };
+    let pre = &c.pre[dir as usize];
+    let inq = x.inq as u64;
     let mut fb = Fb { out, bits };
-    fb.f(101, &[dir, db]);
-    fb.f(102, &[dir, x.w]);
-    fb.f(103, &[dir, cl(0)]);
-    fb.f(105, &[dir, w(-1)]);
-    fb.f(106, &[dir, w(1)]);
-    fb.f(107, &[dir, x.inq as u64, c.inq as u64, sd]);
-    fb.f(109, &[dir, commas, sd]);
-    fb.f(110, &[dir, quotes, x.inq as u64]);
-    fb.f(111, &[dir, c.w_after, ds]);
-    fb.f(112, &[dir, c.w_before, ds]);
-    fb.f(114, &[dir, (x.flags & 7) as u64, ds]);
-    fb.f(115, &[dir, x.w, x.inq as u64]);
-    fb.f(117, &[dir, cl(-1), cl(0), cl(1)]);
-    fb.f(118, &[dir, c.cls_after, x.inq as u64, sd]);
-    fb.f(120, &[dir, x.lem, ds]);
-    fb.f(121, &[dir, c.lem, c.w_after, ds]);
-    fb.f(122, &[dir, c.lem, x.inq as u64, sd]);
+    fb.from(pre[0], &[db]); // 101
+    fb.from(pre[1], &[x.w]); // 102
+    fb.from(pre[2], &[cl(0)]); // 103
+    fb.from(pre[3], &[w(-1)]); // 105
+    fb.from(pre[4], &[w(1)]); // 106
+    fb.from(pre[5], &[inq, c.inq as u64, sd]); // 107
+    fb.from(pre[6], &[commas, sd]); // 109
+    fb.from(pre[7], &[quotes, inq]); // 110
+    fb.from(pre[12], &[ds]); // 111: w_after
+    fb.from(pre[13], &[ds]); // 112: w_before
+    fb.from(pre[8], &[(x.flags & 7) as u64, ds]); // 114
+    fb.from(pre[9], &[x.w, inq]); // 115
+    fb.from(pre[10], &[cl(-1), cl(0), cl(1)]); // 117
+    fb.from(pre[14], &[inq, sd]); // 118: cls_after
+    fb.from(pre[11], &[x.lem, ds]); // 120
+    fb.from(pre[15], &[ds]); // 121: lem, w_after
+    fb.from(pre[16], &[inq, sd]); // 122: lem
     let qclose_next = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as u64;
-    fb.f(125, &[dir, cl(0), qclose_next, x.inq as u64]);
-    fb.f(126, &[dir, c.at, commas, sd]);
-    fb.f(127, &[dir, c.lem, commas, c.at]);
+    fb.from(pre[17], &[cl(0), qclose_next, inq]); // 125
+    fb.from(pre[18], &[commas, sd]); // 126: at
+    fb.from(pre[19], &[commas, c.at]); // 127: lem
 }

@@ -824,6 +824,16 @@ pub(crate) fn key(w: &str) -> u64 {
     fx(h, 0xff)
 }
 
+/// [`key`] of token `i`: its lower-case hash unless it ends with a possessive.
+fn tok_key(p: &Prepared, i: usize) -> u64 {
+    let s = tok_text(p, i);
+    if s.ends_with("'s") || s.ends_with("’s") || s.ends_with('’') {
+        key(s)
+    } else {
+        p.toks[i].w
+    }
+}
+
 fn tok_text<'a>(p: &'a Prepared, i: usize) -> &'a str {
     &p.text[p.toks[i].b0 as usize..p.toks[i].b1 as usize]
 }
@@ -842,7 +852,7 @@ fn gender_of(p: &Prepared, toks: &[u32], desc: &[u64]) -> Gender {
             return Gender::Male;
         }
     }
-    if toks.len() >= 2 && has(&l.female, key(tok_text(p, toks[0] as usize))) {
+    if toks.len() >= 2 && has(&l.female, tok_key(p, toks[0] as usize)) {
         return Gender::Female;
     }
     Gender::Unknown
@@ -897,7 +907,7 @@ fn find_names(p: &Prepared) -> Vec<Name> {
         words.extend(
             (s..e)
                 .filter(|&k| t[k].class == class::WORD)
-                .map(|k| (k as u32, key(tok_text(p, k)))),
+                .map(|k| (k as u32, tok_key(p, k))),
         );
         // Drop leading function words ("The", "But", "Monday"), but not "Mr".
         let mut lead = 0;
@@ -1218,7 +1228,7 @@ fn words_of(p: &Prepared, span: Span) -> Vec<(usize, u64)> {
     match tok_range(p, span) {
         Some((s, e)) => (s..e)
             .filter(|&k| p.toks[k].class == class::WORD)
-            .map(|k| (k, key(tok_text(p, k))))
+            .map(|k| (k, tok_key(p, k)))
             .collect(),
         None => Vec::new(),
     }
@@ -1374,5 +1384,23 @@ fn nominal(doc: &Document, p: &Prepared, src: Span) -> Entity {
         is_speaker: false,
         uid: 0,
         seen: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_keys_equal_word_keys() {
+        let doc = Document::new("Trump’s aide, Mr. O’Malley, Ülker's and JOSÉ said").unwrap();
+        let p = Prepared::new(&doc);
+        for i in 0..p.toks.len() {
+            if p.toks[i].class == class::WORD {
+                assert_eq!(tok_key(&p, i), key(tok_text(&p, i)), "{}", tok_text(&p, i));
+            }
+        }
+        assert_eq!(key("Trump’s"), key("trump"));
+        assert_eq!(key("Mr."), key("mr"));
     }
 }

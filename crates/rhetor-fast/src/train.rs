@@ -36,8 +36,8 @@ impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
             tagger: Sgd {
-                epochs: 15,
-                lr: 0.1,
+                epochs: 25,
+                lr: 0.05,
                 l2: 1e-4,
             },
             classifier: Sgd {

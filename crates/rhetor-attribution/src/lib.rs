@@ -92,58 +92,8 @@ pub struct Attributions {
     pub speakers: Vec<Speaker>,
 }
 
-/// Whose voice a span of text is in.
-///
-/// Serialised as `"author"` or `{"quoted": "<speaker display name>"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "VoiceRepr", into = "VoiceRepr")]
-pub enum Voice {
-    /// The outlet's own words.
-    Author,
-    /// Words the outlet attributes to a speaker.
-    Quoted {
-        /// The speaker's display name.
-        speaker: String,
-    },
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum VoiceRepr {
-    Tag(String),
-    Quoted { quoted: String },
-}
-
-impl TryFrom<VoiceRepr> for Voice {
-    type Error = String;
-    fn try_from(r: VoiceRepr) -> Result<Voice, String> {
-        match r {
-            VoiceRepr::Tag(t) if t == "author" => Ok(Voice::Author),
-            VoiceRepr::Tag(t) => Err(format!(
-                "unknown voice {t:?} (expected \"author\" or {{\"quoted\": NAME}})"
-            )),
-            VoiceRepr::Quoted { quoted } => Ok(Voice::Quoted { speaker: quoted }),
-        }
-    }
-}
-
-impl From<Voice> for VoiceRepr {
-    fn from(v: Voice) -> VoiceRepr {
-        match v {
-            Voice::Author => VoiceRepr::Tag("author".into()),
-            Voice::Quoted { speaker } => VoiceRepr::Quoted { quoted: speaker },
-        }
-    }
-}
-
-impl std::fmt::Display for Voice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Voice::Author => f.write_str("author"),
-            Voice::Quoted { speaker } => write!(f, "quoted({speaker})"),
-        }
-    }
-}
+/// Whose voice a span is in (defined in the core, where `Analysis` carries it on every span).
+pub use rhetor_core::Voice;
 
 /// The spans (by index into the list given) voiced by one speaker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 use rhetor_attribution::Attributor;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
-use rhetor_core::{Analysis, Document, Span, Voice};
+use rhetor_core::{Analysis, Document, Span};
 use rhetor_fast::{FastModel, ModelError};
 use std::path::Path;
 use std::sync::Arc;
@@ -101,13 +101,6 @@ impl Analyzer {
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
             let (atts, voices) = att.voices(doc, &spans);
-            let voices = voices
-                .into_iter()
-                .map(|v| match v {
-                    rhetor_attribution::Voice::Author => Voice::Author,
-                    rhetor_attribution::Voice::Quoted { speaker } => Voice::Quoted { speaker },
-                })
-                .collect();
             let speakers: Vec<(String, String)> = atts
                 .speakers
                 .iter()

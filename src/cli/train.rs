@@ -103,7 +103,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         }
         let t = Instant::now();
         let mut grid = Vec::new();
-        for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3] {
+        for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3] {
             for second_label in [0.3, 0.45, 1.1] {
                 grid.push(Decode {
                     threshold,

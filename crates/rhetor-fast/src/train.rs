@@ -45,7 +45,7 @@ impl Default for TrainOptions {
                 lr: 0.1,
                 l2: 1e-4,
             },
-            min_count: 1,
+            min_count: 2,
             classifier_min_count: 1,
             tagger_seeds: 1,
             seed: 42,

@@ -98,7 +98,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
 }
 
 fn prf_json(p: &Prf) -> serde_json::Value {
-    serde_json::json!({"precision": p.precision, "recall": p.recall, "f1": p.f1, "n_pred": p.n_pred, "n_gold": p.n_gold})
+    serde_json::to_value(p).expect("plain numbers serialise")
 }
 
 fn per_json(per: &BTreeMap<Technique, Prf>) -> serde_json::Value {

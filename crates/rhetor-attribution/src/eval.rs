@@ -16,46 +16,12 @@ use rhetor_core::Span;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Precision, recall, F1 and the counts behind them.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct Prf {
-    /// Precision.
-    pub precision: f64,
-    /// Recall.
-    pub recall: f64,
-    /// Harmonic mean (0 when either is 0).
-    pub f1: f64,
-    /// Number of predicted items.
-    pub n_pred: usize,
-    /// Number of gold items.
-    pub n_gold: usize,
-}
+/// Precision, recall, F1 and the counts behind them (the core scorer's type).
+pub use rhetor_core::score::Prf;
 
-impl Prf {
-    fn new(p_sum: f64, n_pred: usize, r_sum: f64, n_gold: usize) -> Prf {
-        let precision = if n_pred > 0 {
-            (p_sum / n_pred as f64).min(1.0)
-        } else {
-            0.0
-        };
-        let recall = if n_gold > 0 {
-            r_sum / n_gold as f64
-        } else {
-            0.0
-        };
-        let f1 = if precision > 0.0 && recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
-        Prf {
-            precision,
-            recall,
-            f1,
-            n_pred,
-            n_gold,
-        }
-    }
+/// Partial-overlap credit: precision can't pass 1 even if predictions overlap several golds.
+fn prf(p_sum: f64, n_pred: usize, r_sum: f64, n_gold: usize) -> Prf {
+    Prf::from_sums(p_sum.min(n_pred as f64), n_pred, r_sum, n_gold)
 }
 
 /// The scores of a run.
@@ -184,8 +150,8 @@ impl Scorer {
     /// The scores so far.
     pub fn report(&self) -> Report {
         Report {
-            content: Prf::new(self.c_p, self.c_np, self.c_r, self.c_ng),
-            speaker: Prf::new(
+            content: prf(self.c_p, self.c_np, self.c_r, self.c_ng),
+            speaker: prf(
                 self.s_correct as f64,
                 self.s_np,
                 self.s_correct as f64,

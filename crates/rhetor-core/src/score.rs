@@ -10,7 +10,7 @@ use crate::taxonomy::Technique;
 use std::collections::{BTreeMap, HashMap};
 
 /// Precision, recall and F1, with the counts behind them.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Prf {
     /// Precision.
     pub precision: f64,
@@ -25,7 +25,8 @@ pub struct Prf {
 }
 
 impl Prf {
-    fn from_sums(p_sum: f64, n_pred: usize, r_sum: f64, n_gold: usize) -> Prf {
+    /// Precision = `p_sum / n_pred`, recall = `r_sum / n_gold` (each 0 when its count is 0), and F1.
+    pub fn from_sums(p_sum: f64, n_pred: usize, r_sum: f64, n_gold: usize) -> Prf {
         let precision = if n_pred > 0 {
             p_sum / n_pred as f64
         } else {

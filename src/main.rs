@@ -34,8 +34,10 @@ enum Command {
     Predict(cli::predict::PredictArgs),
     /// Name the technique of given spans (rows ID<TAB>?<TAB>start<TAB>end), keeping rows and order.
     Classify(cli::classify::ClassifyArgs),
-    /// Train a fast model on PTC articles and labels (optionally reporting k-fold cross-validation).
+    /// Train a fast model, or fine-tune the encoder (--encoder), on PTC articles and labels.
     Train(cli::train::TrainArgs),
+    /// Tune an encoder model's ensemble with the fast model on a held-out fold and store the settings.
+    Tune(cli::train_encoder::TuneArgs),
     /// Score predictions against gold labels: SI, FLC and TC, with a per-technique table.
     Eval(cli::eval::EvalArgs),
     /// Measure prediction speed and memory over a folder of articles.
@@ -60,12 +62,14 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    tune_allocator();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Analyze(a) => cli::analyze::run(a),
         Command::Predict(a) => cli::predict::run(a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Train(a) => cli::train::run(a),
+        Command::Tune(a) => cli::train_encoder::run_tune(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Bench(a) => cli::bench::run(a),
         Command::Attribute(a) => cli::attribute::run(a).map(|()| ExitCode::SUCCESS),
@@ -85,5 +89,18 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc returns freed memory to the kernel eagerly; the encoder frees and re-allocates the same
+/// large tensors for every window, so a third of its time went to page faults. Keeping freed memory
+/// in the process (as MALLOC_MMAP_THRESHOLD_ and friends would) removes most of that.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator thresholds; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 256 << 20);
     }
 }

@@ -68,7 +68,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         }
     };
     let id = args.id.clone().unwrap_or(id);
-    let analysis = analyzer.analyze_document(&doc);
+    let analysis = analyzer.analyze_document(&doc)?;
     let out = match args.format {
         Format::Json => serde_json::to_string_pretty(&analysis)? + "\n",
         Format::Html => render::html(&analysis),

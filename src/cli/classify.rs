@@ -38,15 +38,16 @@ pub fn run(args: &ClassifyArgs) -> Result<ExitCode> {
     let pb = progress(by_id.len(), "classify");
     let docs: std::collections::HashMap<&str, &rhetor::Document> =
         articles.iter().map(|a| (a.id.as_str(), &a.doc)).collect();
-    let labelled: Vec<(usize, Technique)> = by_id
+    let labelled: Vec<Vec<(usize, Technique)>> = by_id
         .par_iter()
-        .flat_map_iter(|(id, ix)| {
+        .map(|(id, ix)| {
             let spans: Vec<Span> = ix.iter().map(|&i| rows[i].span).collect();
-            let techs = analyzer.model().classify_rows(docs[id], &spans);
+            let techs = analyzer.classify_rows(docs[id], &spans);
             pb.inc(1);
-            ix.iter().copied().zip(techs).collect::<Vec<_>>()
+            Ok(ix.iter().copied().zip(techs?).collect::<Vec<_>>())
         })
-        .collect();
+        .collect::<Result<_, rhetor::Error>>()?;
+    let labelled = labelled.into_iter().flatten();
     pb.finish_and_clear();
     let mut out: Vec<LabelRow> = rows.clone();
     for (i, t) in labelled {

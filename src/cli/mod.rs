@@ -9,6 +9,7 @@ pub mod eval_attribution;
 pub mod predict;
 pub mod serve;
 pub mod train;
+pub mod train_encoder;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,8 +21,9 @@ use std::process::ExitCode;
 /// `--model`, shared by every command that analyses.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArg {
-    /// Model file to use (default: the model built into rhetor).
-    #[arg(long, value_name = "PATH")]
+    /// `accurate` (built in, the default: fine-tuned encoder + fast model), `fast` (built in,
+    /// megabytes per second for bulk work), or a model file written by `rhetor train`.
+    #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
 }
 
@@ -29,6 +31,9 @@ impl ModelArg {
     /// Loads the named model, or the built-in one.
     pub fn load(&self) -> Result<Analyzer> {
         Ok(match &self.model {
+            // A file of that name in the working directory still wins over the keyword.
+            Some(p) if p.as_os_str() == "fast" && !p.exists() => Analyzer::load_fast()?,
+            Some(p) if p.as_os_str() == "accurate" && !p.exists() => Analyzer::load_default()?,
             Some(p) => Analyzer::load(p)?,
             None => Analyzer::load_default()?,
         })
@@ -70,7 +75,7 @@ pub fn techniques() -> Result<ExitCode> {
 /// `rhetor model-info`.
 pub fn model_info(arg: &ModelArg) -> Result<ExitCode> {
     let analyzer = arg.load()?;
-    let json = serde_json::to_string_pretty(analyzer.model().manifest()).context("manifest")?;
+    let json = serde_json::to_string_pretty(analyzer.manifest()).context("manifest")?;
     println!("{json}");
     Ok(ExitCode::SUCCESS)
 }

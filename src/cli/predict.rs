@@ -33,15 +33,14 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
         .map(|(id, path)| {
             let r = Document::read(path, analyzer.max_bytes())
                 .map_err(|e| e.to_string())
-                .map(|doc| {
-                    analyzer
-                        .analyze_document(&doc)
-                        .spans
-                        .iter()
-                        .map(|s| LabelRow {
+                // PTC rows carry no voices: spans and techniques only, without attribution.
+                .and_then(|doc| analyzer.detect(&doc).map_err(|e| e.to_string()))
+                .map(|dets| {
+                    dets.into_iter()
+                        .map(|d| LabelRow {
                             id: id.clone(),
-                            technique: Some(s.technique),
-                            span: s.span(),
+                            technique: Some(d.technique),
+                            span: d.span,
                             line: 0,
                         })
                         .collect()

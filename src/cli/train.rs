@@ -57,6 +57,28 @@ pub struct TrainArgs {
     /// Write the out-of-fold predictions of the cross-validation here (PTC rows).
     #[arg(long, value_name = "FILE", requires = "cv")]
     pub cv_predictions: Option<PathBuf>,
+    /// Hold out every Nth article (by id order, the last of each N) and train on the rest; the
+    /// held-out fold is scored, and for an encoder also used to tune the ensemble.
+    #[arg(long, value_name = "N", conflicts_with = "cv")]
+    pub holdout: Option<usize>,
+    #[command(flatten)]
+    pub encoder: super::train_encoder::EncoderArgs,
+}
+
+/// Splits articles (sorted by id) into training and held-out: the last of every `n`.
+pub fn holdout_split(
+    articles: Vec<corpus::Article>,
+    n: usize,
+) -> (Vec<corpus::Article>, Vec<corpus::Article>) {
+    let (mut train, mut held) = (Vec::new(), Vec::new());
+    for (i, a) in articles.into_iter().enumerate() {
+        if i % n == n - 1 {
+            held.push(a);
+        } else {
+            train.push(a);
+        }
+    }
+    (train, held)
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
@@ -83,6 +105,21 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         labels.len(),
         t0.elapsed().as_secs_f64()
     );
+    if let Some(n) = args.holdout {
+        if n < 2 || n > articles.len() {
+            bail!(
+                "--holdout {n}: need 2 <= N <= number of articles ({})",
+                articles.len()
+            );
+        }
+    }
+    if args.encoder.encoder.is_some() {
+        return super::train_encoder::run(args, articles, labels);
+    }
+    let (articles, held) = match args.holdout {
+        Some(n) => holdout_split(articles, n),
+        None => (articles, Vec::new()),
+    };
     let mut opts = TrainOptions::default();
     opts.tagger.epochs = args.tagger_epochs;
     opts.classifier.epochs = args.classifier_epochs;
@@ -145,7 +182,18 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
         scores,
     };
-    let model = train(&articles, &labels, &opts, manifest);
+    let mut model = train(&articles, &labels, &opts, manifest);
+    if !held.is_empty() {
+        let (si, flc, tc) = super::train_encoder::score_fast(&model, &held, &labels);
+        println!(
+            "held-out fold ({} articles):\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC F1 {:.4}\n  TC  micro-F1 {:.4}",
+            held.len(), si.precision, si.recall, si.f1, flc.f1, tc.f1
+        );
+        let sc = &mut model.manifest_mut().scores;
+        sc.insert("holdout_si_f1".into(), round4(si.f1));
+        sc.insert("holdout_flc_f1".into(), round4(flc.f1));
+        sc.insert("holdout_tc_f1".into(), round4(tc.f1));
+    }
     let bytes = model.to_bytes();
     write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
@@ -157,6 +205,6 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn round4(x: f64) -> f64 {
+pub fn round4(x: f64) -> f64 {
     (x * 10000.0).round() / 10000.0
 }

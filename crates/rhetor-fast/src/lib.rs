@@ -54,6 +54,15 @@ struct Params {
     decode: Decode,
 }
 
+/// Another model's opinion, mixed into the fast model's probabilities before it decodes (the
+/// accurate tier's ensemble).
+pub trait Mix {
+    /// Adjusts the tag probabilities `[O, B, I]` of the fast model's tokens, given their spans.
+    fn tokens(&self, spans: &[Span], probs: &mut [[f32; 3]]);
+    /// Adjusts a span's technique probabilities (indexed like [`Technique::ALL`]).
+    fn techniques(&self, span: Span, probs: &mut [f32]);
+}
+
 /// The trained fast model.
 #[derive(Debug, Clone)]
 pub struct FastModel {
@@ -110,19 +119,33 @@ impl FastModel {
 
     /// Finds technique spans with explicit decoding settings.
     pub fn predict_with(&self, doc: &Document, d: &Decode) -> Vec<Detection> {
+        self.predict_mixed(doc, d, None)
+    }
+
+    /// Finds technique spans with another model's probabilities mixed into this one's before each
+    /// decision (the accurate tier's ensemble), so both tiers share one decoder.
+    pub fn predict_mixed(
+        &self,
+        doc: &Document,
+        d: &Decode,
+        mix: Option<&dyn Mix>,
+    ) -> Vec<Detection> {
         let mut p = Prepared::new(doc);
         p.line_prob = Some(line_probs(
             &p.line_features(),
             &self.params.sent_index,
             &self.params.sent,
         ));
-        let spans = self.spans(&p, d);
+        let spans = self.spans(&p, d, mix);
         let mut out = Vec::with_capacity(spans.len() * 2);
         let mut feats = Vec::new();
         let mut rows = Vec::new();
         let mut probs = Vec::new();
         for (span, conf) in spans {
             self.span_proba(&p, span, &mut feats, &mut rows, &mut probs);
+            if let Some(m) = mix {
+                m.techniques(span, &mut probs);
+            }
             let ranked = rank(&probs);
             let (t1, p1) = ranked[0];
             out.push(Detection {
@@ -156,7 +179,7 @@ impl FastModel {
     }
 
     /// Spans (technique-agnostic) with their confidence.
-    fn spans(&self, p: &Prepared, d: &Decode) -> Vec<(Span, f32)> {
+    fn spans(&self, p: &Prepared, d: &Decode, mix: Option<&dyn Mix>) -> Vec<(Span, f32)> {
         if p.is_empty() {
             return Vec::new();
         }
@@ -188,6 +211,9 @@ impl FastModel {
             for v in m.iter_mut() {
                 *v /= n;
             }
+        }
+        if let Some(m) = mix {
+            m.tokens(&p.spans, &mut marg);
         }
         let mut out = Vec::new();
         let inside = |k: usize| marg[k][1] + marg[k][2] > d.threshold;
@@ -242,12 +268,25 @@ impl FastModel {
 
     /// Ranks the techniques of each given span, best first, with probabilities.
     pub fn classify(&self, doc: &Document, spans: &[Span]) -> Vec<Vec<(Technique, f32)>> {
+        self.classify_mixed(doc, spans, None)
+    }
+
+    /// [`FastModel::classify`] with another model's technique probabilities mixed in.
+    pub fn classify_mixed(
+        &self,
+        doc: &Document,
+        spans: &[Span],
+        mix: Option<&dyn Mix>,
+    ) -> Vec<Vec<(Technique, f32)>> {
         let p = Prepared::new(doc);
         let (mut feats, mut rows, mut probs) = (Vec::new(), Vec::new(), Vec::new());
         spans
             .iter()
             .map(|&s| {
                 self.span_proba(&p, s, &mut feats, &mut rows, &mut probs);
+                if let Some(m) = mix {
+                    m.techniques(s, &mut probs);
+                }
                 rank(&probs)
             })
             .collect()
@@ -256,7 +295,17 @@ impl FastModel {
     /// One technique per given span, for TC: a span listed k times gets its k best distinct
     /// techniques (PTC lists a span once per technique it carries).
     pub fn classify_rows(&self, doc: &Document, spans: &[Span]) -> Vec<Technique> {
-        let mut ranked = self.classify(doc, spans);
+        self.classify_rows_mixed(doc, spans, None)
+    }
+
+    /// [`FastModel::classify_rows`] with another model's technique probabilities mixed in.
+    pub fn classify_rows_mixed(
+        &self,
+        doc: &Document,
+        spans: &[Span],
+        mix: Option<&dyn Mix>,
+    ) -> Vec<Technique> {
+        let mut ranked = self.classify_mixed(doc, spans, mix);
         if self.params.decode.repetition_rule {
             // A phrase the article already used is Repetition first, whatever else it is.
             let p = Prepared::new(doc);

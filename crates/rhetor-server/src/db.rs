@@ -494,7 +494,7 @@ mod tests {
     fn reopening_keeps_data_and_does_not_reapply() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
-        let analyzer = rhetor::Analyzer::load_default().unwrap();
+        let analyzer = rhetor::Analyzer::load_fast().unwrap();
         let analysis = analyzer.analyze("They are a gang of traitors.").unwrap();
         let id = {
             let db = Db::open(&path).unwrap();

@@ -3,14 +3,39 @@
 use rayon::prelude::*;
 use rhetor_attribution::Attributor;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
-use rhetor_core::{Analysis, Document, Span};
+use rhetor_core::{Analysis, Detection, Document, Span, Technique};
 use rhetor_fast::{FastModel, ModelError};
+use rhetor_neural::{Accurate, NeuralError, NeuralModel};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// The default model, trained by `rhetor train` on the PTC train set and embedded in the binary, so
+/// The fast model, trained by `rhetor train` on the PTC train set and embedded in the binary, so
 /// rhetor works offline from any directory.
 pub static DEFAULT_MODEL_BYTES: &[u8] = include_bytes!("../../../models/fast.rhm");
+
+/// The accurate tier's fine-tuned encoder (`rhetor train --encoder`), embedded likewise; it is
+/// ensembled with the built-in fast model.
+pub static ACCURATE_MODEL_BYTES: &[u8] = include_bytes!("../../../models/accurate.rhn");
+
+/// The built-in fast model, decoded once per process and shared.
+fn builtin_fast() -> Result<Arc<FastModel>, ModelError> {
+    static FAST: OnceLock<Arc<FastModel>> = OnceLock::new();
+    if let Some(m) = FAST.get() {
+        return Ok(m.clone());
+    }
+    let m = Arc::new(FastModel::from_bytes(
+        DEFAULT_MODEL_BYTES,
+        "<built-in fast model>",
+    )?);
+    Ok(FAST.get_or_init(|| m).clone())
+}
+
+/// Which tier does the work.
+#[derive(Debug, Clone)]
+enum Tier {
+    Fast(Arc<FastModel>),
+    Accurate(Accurate),
+}
 
 /// Errors from the library facade.
 #[derive(Debug, thiserror::Error)]
@@ -22,13 +47,16 @@ pub enum Error {
     /// A model that cannot be loaded.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The encoder failed (accurate tier).
+    #[error(transparent)]
+    Neural(#[from] NeuralError),
 }
 
 /// Analyses texts with a loaded model. `&Analyzer` is `Sync`, and a clone shares the model (cheap).
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     /// Shared, so that cloning an analyzer (one per worker, per request) costs nothing.
-    model: Arc<FastModel>,
+    tier: Tier,
     /// Finds who says what, to give each span its voice; `None` skips it (bulk scoring).
     attributor: Option<&'static Attributor>,
     name: String,
@@ -36,25 +64,62 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    /// The shipped default model.
+    /// The shipped default: the accurate tier (fine-tuned encoder ensembled with the fast model).
     pub fn load_default() -> Result<Analyzer, Error> {
-        Ok(Analyzer::from_model(FastModel::from_bytes(
-            DEFAULT_MODEL_BYTES,
-            "<built-in model>",
-        )?))
+        let neural = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "<built-in accurate model>")?;
+        Ok(Analyzer::from_accurate(Accurate::new(
+            Arc::new(neural),
+            builtin_fast()?,
+        )))
     }
 
-    /// A model file (as written by `rhetor train`).
+    /// The shipped fast tier alone: megabytes per second, for bulk work.
+    pub fn load_fast() -> Result<Analyzer, Error> {
+        Ok(Analyzer::from_shared(builtin_fast()?))
+    }
+
+    /// A model file written by `rhetor train`: a fast model, or an encoder (`--encoder`), which is
+    /// ensembled with the built-in fast model.
     pub fn load(path: &Path) -> Result<Analyzer, Error> {
-        Ok(Analyzer::from_model(FastModel::load(path)?))
+        let bytes =
+            std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
+        let origin = path.display().to_string();
+        let manifest = rhetor_fast::format::read_manifest(&bytes, &origin)?;
+        if manifest.name == "accurate" {
+            let neural = NeuralModel::from_bytes(&bytes, &origin)?;
+            Ok(Analyzer::from_accurate(Accurate::new(
+                Arc::new(neural),
+                builtin_fast()?,
+            )))
+        } else {
+            Ok(Analyzer::from_model(FastModel::from_bytes(
+                &bytes, &origin,
+            )?))
+        }
     }
 
-    /// Wraps a model already in memory.
+    /// Wraps a fast model already in memory.
     pub fn from_model(model: FastModel) -> Analyzer {
+        Analyzer::from_shared(Arc::new(model))
+    }
+
+    fn from_shared(model: Arc<FastModel>) -> Analyzer {
         let m = model.manifest();
         let name = format!("{}@{}", m.name, m.rhetor_version);
         Analyzer {
-            model: Arc::new(model),
+            tier: Tier::Fast(model),
+            attributor: Some(Attributor::shared()),
+            name,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// Wraps an accurate-tier model already in memory.
+    pub fn from_accurate(model: Accurate) -> Analyzer {
+        let m = model.neural().manifest();
+        let name = format!("{}@{}", m.name, m.rhetor_version);
+        Analyzer {
+            tier: Tier::Accurate(model),
             attributor: Some(Attributor::shared()),
             name,
             max_bytes: DEFAULT_MAX_BYTES,
@@ -84,20 +149,51 @@ impl Analyzer {
         &self.name
     }
 
-    /// The model.
-    pub fn model(&self) -> &FastModel {
-        &self.model
+    /// The manifest of the model doing the work (for the accurate tier, the encoder's).
+    pub fn manifest(&self) -> &rhetor_fast::Manifest {
+        match &self.tier {
+            Tier::Fast(m) => m.manifest(),
+            Tier::Accurate(a) => a.neural().manifest(),
+        }
+    }
+
+    /// The fast model (alone, or the one the encoder is ensembled with).
+    pub fn fast_model(&self) -> &FastModel {
+        match &self.tier {
+            Tier::Fast(m) => m,
+            Tier::Accurate(a) => a.fast(),
+        }
+    }
+
+    /// Technique spans of a document, without attribution, sorted and without duplicates (as in
+    /// an [`Analysis`]).
+    pub fn detect(&self, doc: &Document) -> Result<Vec<Detection>, Error> {
+        let mut dets = match &self.tier {
+            Tier::Fast(m) => m.predict(doc),
+            Tier::Accurate(a) => a.predict(doc)?,
+        };
+        dets.sort_by_key(|d| (d.span, d.technique));
+        dets.dedup_by_key(|d| (d.span, d.technique));
+        Ok(dets)
+    }
+
+    /// One technique per given span row, for TC (a span listed k times gets its k best).
+    pub fn classify_rows(&self, doc: &Document, spans: &[Span]) -> Result<Vec<Technique>, Error> {
+        Ok(match &self.tier {
+            Tier::Fast(m) => m.classify_rows(doc, spans),
+            Tier::Accurate(a) => a.classify_rows(doc, spans)?,
+        })
     }
 
     /// Analyses a text.
     pub fn analyze(&self, text: &str) -> Result<Analysis, Error> {
         let doc = Document::with_limit(text, self.max_bytes)?;
-        Ok(self.analyze_document(&doc))
+        self.analyze_document(&doc)
     }
 
     /// Analyses a document already built.
-    pub fn analyze_document(&self, doc: &Document) -> Analysis {
-        let mut analysis = Analysis::new(doc, &self.name, self.model.predict(doc));
+    pub fn analyze_document(&self, doc: &Document) -> Result<Analysis, Error> {
+        let mut analysis = Analysis::new(doc, &self.name, self.detect(doc)?);
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
             let (atts, voices) = att.voices(doc, &spans);
@@ -108,11 +204,11 @@ impl Analyzer {
                 .collect();
             analysis.set_voices(voices, &speakers);
         }
-        analysis
+        Ok(analysis)
     }
 
     /// Analyses many documents in parallel, keeping their order.
-    pub fn pipe(&self, docs: &[Document]) -> Vec<Analysis> {
+    pub fn pipe(&self, docs: &[Document]) -> Vec<Result<Analysis, Error>> {
         docs.par_iter().map(|d| self.analyze_document(d)).collect()
     }
 }

@@ -22,7 +22,9 @@ pub use rhetor_core::{
 /// The fast tier: training, cross-validation and decoding settings.
 pub use rhetor_fast as fast;
 pub use rhetor_fast::{FastModel, Manifest, ModelError};
+/// The accurate tier: the fine-tuned encoder, its training and its ensemble with the fast tier.
+pub use rhetor_neural as neural;
 
 mod analyzer;
-pub use analyzer::{Analyzer, Error, DEFAULT_MODEL_BYTES};
+pub use analyzer::{Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
 pub mod render;

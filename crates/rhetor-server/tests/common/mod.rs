@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 pub fn analyzer() -> rhetor::Analyzer {
     static A: OnceLock<rhetor::Analyzer> = OnceLock::new();
-    A.get_or_init(|| rhetor::Analyzer::load_default().expect("built-in model"))
+    A.get_or_init(|| rhetor::Analyzer::load_fast().expect("built-in fast model"))
         .clone()
 }
 

@@ -1,0 +1,338 @@
+//! The encoder with its two heads, the model file, and inference over whole articles.
+
+use crate::bert::{Bert, BertConfig};
+use crate::pieces::{owners, windows, Pieces};
+use crate::NeuralError;
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Linear, VarBuilder};
+use rhetor_core::{Document, Technique};
+use rhetor_fast::Manifest;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tokenizers::Tokenizer;
+
+/// Number of techniques (the technique head's width).
+pub const N_TECH: usize = 14;
+
+/// A distribution over the techniques.
+pub type TechProbs = [f32; N_TECH];
+
+/// The encoder and its heads: span tags (O/B/I) and technique scores for every wordpiece.
+pub struct Net {
+    /// The BERT encoder.
+    pub bert: Bert,
+    si: Linear,
+    tc: Linear,
+}
+
+impl Net {
+    /// Builds the network, creating or fetching weights through `vb`.
+    pub fn new(cfg: &BertConfig, vb: VarBuilder, freeze_word: bool) -> candle_core::Result<Net> {
+        Ok(Net {
+            bert: Bert::new(cfg, vb.clone(), freeze_word)?,
+            si: candle_nn::linear(cfg.hidden_size, 3, vb.pp("head.si"))?,
+            tc: candle_nn::linear(cfg.hidden_size, N_TECH, vb.pp("head.tc"))?,
+        })
+    }
+
+    /// Tag logits `[b, t, 3]` and technique logits `[b, t, 14]`.
+    pub fn forward(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        train: bool,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let h = self.bert.forward(ids, mask, train)?;
+        Ok((self.si.forward(&h)?, self.tc.forward(&h)?))
+    }
+}
+
+/// How windows are cut and how the ensemble with the fast model mixes and decodes. Stored in the
+/// model file; the ensemble part is tuned on held-out articles.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    /// Window length in wordpieces, including `[CLS]` and `[SEP]`.
+    pub window: usize,
+    /// Pieces between the starts of consecutive windows at inference.
+    pub stride: usize,
+    /// Windows per forward pass.
+    pub batch: usize,
+    /// Weight of the encoder's tag probabilities against the fast model's (0 = fast only).
+    pub span_weight: f32,
+    /// Weight of the encoder's technique probabilities against the fast model's.
+    pub technique_weight: f32,
+    /// A token is inside a span when its mixed P(B) + P(I) exceeds this.
+    pub threshold: f32,
+    /// A span also gets its second-best technique when that one's mixed probability is this high.
+    pub second_label: f32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            window: 128,
+            stride: 96,
+            batch: 16,
+            span_weight: 0.6,
+            technique_weight: 0.5,
+            threshold: 0.3,
+            second_label: 0.35,
+        }
+    }
+}
+
+/// The model file's payload.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    config: BertConfig,
+    settings: Settings,
+    /// `tokenizer.json`, with padding and truncation off.
+    tokenizer: String,
+    /// safetensors bytes, f16.
+    weights: Vec<u8>,
+}
+
+/// The encoder's probabilities for each wordpiece of a document.
+#[derive(Debug, Clone, Default)]
+pub struct PieceProbs {
+    /// The pieces.
+    pub pieces: Pieces,
+    /// P(O), P(B), P(I) per piece.
+    pub tags: Vec<[f32; 3]>,
+    /// Technique distribution per piece (softmax over the 14 techniques).
+    pub techs: Vec<[f32; N_TECH]>,
+}
+
+/// The fine-tuned encoder, ready for inference.
+pub struct NeuralModel {
+    manifest: Manifest,
+    settings: Settings,
+    config: BertConfig,
+    tokenizer: Tokenizer,
+    tokenizer_json: String,
+    net: Net,
+    weights: HashMap<String, Tensor>,
+    device: Device,
+}
+
+impl std::fmt::Debug for NeuralModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NeuralModel")
+            .field("manifest", &self.manifest)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads a `tokenizer.json` and switches off the padding and truncation it may carry.
+pub fn load_tokenizer(json: &str) -> Result<Tokenizer, NeuralError> {
+    let mut tok: Tokenizer = json
+        .parse()
+        .map_err(|e: tokenizers::Error| NeuralError::Tokenizer(e.to_string()))?;
+    tok.with_padding(None);
+    tok.with_truncation(None)
+        .map_err(|e| NeuralError::Tokenizer(e.to_string()))?;
+    Ok(tok)
+}
+
+impl NeuralModel {
+    /// Builds a model from its parts (training calls this to write the model file).
+    pub fn from_parts(
+        manifest: Manifest,
+        settings: Settings,
+        config: BertConfig,
+        tokenizer_json: String,
+        weights: HashMap<String, Tensor>,
+        device: &Device,
+    ) -> Result<NeuralModel, NeuralError> {
+        let tokenizer = load_tokenizer(&tokenizer_json)?;
+        let f32w: HashMap<String, Tensor> = weights
+            .into_iter()
+            .map(|(k, v)| Ok((k, v.to_device(device)?.to_dtype(DType::F32)?)))
+            .collect::<candle_core::Result<_>>()?;
+        let vb = VarBuilder::from_tensors(f32w.clone(), DType::F32, device);
+        let net = Net::new(&config, vb, true)?;
+        Ok(NeuralModel {
+            manifest,
+            settings,
+            config,
+            tokenizer,
+            tokenizer_json,
+            net,
+            weights: f32w,
+            device: device.clone(),
+        })
+    }
+
+    /// Decodes a model file's bytes; `origin` names them in errors.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<NeuralModel, NeuralError> {
+        let (manifest, payload): (Manifest, Payload) = rhetor_fast::format::decode(bytes, origin)?;
+        let device = Device::Cpu;
+        let weights = candle_core::safetensors::load_buffer(&payload.weights, &device)
+            .map_err(|e| NeuralError::Corrupt(origin.to_string(), e.to_string()))?;
+        NeuralModel::from_parts(
+            manifest,
+            payload.settings,
+            payload.config,
+            payload.tokenizer,
+            weights,
+            &device,
+        )
+        .map_err(|e| NeuralError::Corrupt(origin.to_string(), e.to_string()))
+    }
+
+    /// Loads a model file.
+    pub fn load(path: &std::path::Path) -> Result<NeuralModel, NeuralError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| rhetor_fast::ModelError::Io(path.display().to_string(), e))?;
+        NeuralModel::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// The model file's bytes (weights stored as f16).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, NeuralError> {
+        let mut half = Vec::with_capacity(self.weights.len());
+        for (k, v) in &self.weights {
+            half.push((k.clone(), v.to_dtype(DType::F16)?));
+        }
+        half.sort_by(|a, b| a.0.cmp(&b.0));
+        let weights = safetensors::tensor::serialize(half.iter().map(|(k, v)| (k, v)), None)
+            .map_err(|e| NeuralError::Tokenizer(format!("serializing weights: {e}")))?;
+        let payload = Payload {
+            config: self.config.clone(),
+            settings: self.settings,
+            tokenizer: self.tokenizer_json.clone(),
+            weights,
+        };
+        Ok(rhetor_fast::format::encode(&self.manifest, &payload))
+    }
+
+    /// What the model says about itself.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Mutable manifest (to record scores).
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+
+    /// Window and ensemble settings.
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
+    /// Replaces the window and ensemble settings.
+    pub fn set_settings(&mut self, s: Settings) {
+        self.settings = s;
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Tokenizes a document.
+    pub fn pieces(&self, doc: &Document) -> Result<Pieces, NeuralError> {
+        Pieces::new(&self.tokenizer, doc)
+    }
+
+    /// The encoder's tag and technique probabilities for every wordpiece of a document. Long
+    /// documents are read in overlapping windows; each piece takes the window where it has the
+    /// most context.
+    pub fn piece_probs(&self, doc: &Document) -> Result<PieceProbs, NeuralError> {
+        let pieces = self.pieces(doc)?;
+        let (tags, techs) = infer(&self.net, &pieces, &self.settings, &self.device)?;
+        Ok(PieceProbs {
+            pieces,
+            tags,
+            techs,
+        })
+    }
+}
+
+/// Runs the network over a document's pieces in windows and merges the windows' outputs.
+pub(crate) fn infer(
+    net: &Net,
+    pieces: &Pieces,
+    s: &Settings,
+    device: &Device,
+) -> Result<(Vec<[f32; 3]>, Vec<TechProbs>), NeuralError> {
+    let n = pieces.len();
+    if n == 0 {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let inner = s.window - 2;
+    let wins = windows(n, inner, s.stride.min(inner), 0);
+    let own = owners(n, &wins);
+    let mut tags = vec![[0f32; 3]; n];
+    let mut techs = vec![[0f32; N_TECH]; n];
+    for (bi, chunk) in wins.chunks(s.batch.max(1)).enumerate() {
+        let (ids, mask, t) = batch_tensors(&pieces.ids, chunk, device)?;
+        let (si, tc) = net.forward(&ids, &mask, false)?;
+        let si = candle_nn::ops::softmax_last_dim(&si)?.to_vec3::<f32>()?;
+        let tc = candle_nn::ops::softmax_last_dim(&tc)?.to_vec3::<f32>()?;
+        debug_assert_eq!(si[0].len(), t);
+        for (j, w) in chunk.iter().enumerate() {
+            let widx = bi * s.batch.max(1) + j;
+            for i in w.start..w.end {
+                if own[i] != widx {
+                    continue;
+                }
+                let pos = 1 + i - w.start;
+                tags[i].copy_from_slice(&si[j][pos]);
+                techs[i].copy_from_slice(&tc[j][pos]);
+            }
+        }
+    }
+    Ok((tags, techs))
+}
+
+/// `[CLS] pieces [SEP]` per window, padded to the longest: ids `[b, t]` (u32), mask `[b, t]` (f32).
+pub(crate) fn batch_tensors(
+    ids: &[u32],
+    wins: &[crate::pieces::Window],
+    device: &Device,
+) -> candle_core::Result<(Tensor, Tensor, usize)> {
+    const CLS: u32 = 101;
+    const SEP: u32 = 102;
+    let t = wins.iter().map(|w| w.end - w.start).max().unwrap_or(0) + 2;
+    let mut flat = Vec::with_capacity(wins.len() * t);
+    let mut mask = Vec::with_capacity(wins.len() * t);
+    for w in wins {
+        let len = w.end - w.start;
+        flat.push(CLS);
+        flat.extend_from_slice(&ids[w.start..w.end]);
+        flat.push(SEP);
+        mask.extend(std::iter::repeat_n(1f32, len + 2));
+        flat.extend(std::iter::repeat_n(0u32, t - len - 2));
+        mask.extend(std::iter::repeat_n(0f32, t - len - 2));
+    }
+    Ok((
+        Tensor::from_vec(flat, (wins.len(), t), device)?,
+        Tensor::from_vec(mask, (wins.len(), t), device)?,
+        t,
+    ))
+}
+
+/// Mean technique distribution over the pieces that overlap a span (uniform when none do).
+pub fn span_techniques(probs: &PieceProbs, span: rhetor_core::Span) -> [f32; N_TECH] {
+    let sp = &probs.pieces.spans;
+    let first = sp.partition_point(|p| p.end() <= span.start());
+    let mut acc = [0f32; N_TECH];
+    let mut n = 0usize;
+    for (p, t) in sp[first..].iter().zip(&probs.techs[first..]) {
+        if p.start() >= span.end() {
+            break;
+        }
+        for (a, b) in acc.iter_mut().zip(t) {
+            *a += b;
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return [1.0 / N_TECH as f32; N_TECH];
+    }
+    acc.map(|a| a / n as f32)
+}
+
+const _: () = assert!(Technique::ALL.len() == N_TECH);

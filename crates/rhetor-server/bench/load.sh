@@ -20,7 +20,7 @@ if [ -z "${RHETOR:-}" ]; then
   RHETOR=./target/release/rhetor
 fi
 tmp=$(mktemp -d)
-"$RHETOR" serve --addr "127.0.0.1:$port" --db "$tmp/bench.db" 2>"$tmp/server.log" &
+"$RHETOR" serve --model "${RHETOR_MODEL:-fast}" --addr "127.0.0.1:$port" --db "$tmp/bench.db" 2>"$tmp/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do

@@ -196,7 +196,7 @@ impl NeuralModel {
         }
         half.sort_by(|a, b| a.0.cmp(&b.0));
         let weights = safetensors::tensor::serialize(half.iter().map(|(k, v)| (k, v)), None)
-            .map_err(|e| NeuralError::Tokenizer(format!("serializing weights: {e}")))?;
+            .map_err(|e| NeuralError::Other(format!("serializing weights: {e}")))?;
         let payload = Payload {
             config: self.config.clone(),
             settings: self.settings,

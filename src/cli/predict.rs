@@ -35,16 +35,7 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
                 .map_err(|e| e.to_string())
                 // PTC rows carry no voices: spans and techniques only, without attribution.
                 .and_then(|doc| analyzer.detect(&doc).map_err(|e| e.to_string()))
-                .map(|dets| {
-                    dets.into_iter()
-                        .map(|d| LabelRow {
-                            id: id.clone(),
-                            technique: Some(d.technique),
-                            span: d.span,
-                            line: 0,
-                        })
-                        .collect()
-                });
+                .map(|dets| dets.iter().map(|d| LabelRow::predicted(id, d)).collect());
             pb.inc(1);
             r
         })

@@ -65,11 +65,21 @@ pub struct TrainArgs {
     pub encoder: super::train_encoder::EncoderArgs,
 }
 
-/// Splits articles (sorted by id) into training and held-out: the last of every `n`.
+/// Splits articles (sorted by id) into training and held-out: the last of every `n` (none when
+/// `n` is `None`).
 pub fn holdout_split(
     articles: Vec<corpus::Article>,
-    n: usize,
-) -> (Vec<corpus::Article>, Vec<corpus::Article>) {
+    n: Option<usize>,
+) -> Result<(Vec<corpus::Article>, Vec<corpus::Article>)> {
+    let Some(n) = n else {
+        return Ok((articles, Vec::new()));
+    };
+    if n < 2 || n > articles.len() {
+        bail!(
+            "--holdout {n}: need 2 <= N <= number of articles ({})",
+            articles.len()
+        );
+    }
     let (mut train, mut held) = (Vec::new(), Vec::new());
     for (i, a) in articles.into_iter().enumerate() {
         if i % n == n - 1 {
@@ -78,7 +88,7 @@ pub fn holdout_split(
             train.push(a);
         }
     }
-    (train, held)
+    Ok((train, held))
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
@@ -105,21 +115,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         labels.len(),
         t0.elapsed().as_secs_f64()
     );
-    if let Some(n) = args.holdout {
-        if n < 2 || n > articles.len() {
-            bail!(
-                "--holdout {n}: need 2 <= N <= number of articles ({})",
-                articles.len()
-            );
-        }
-    }
+    let (articles, held) = holdout_split(articles, args.holdout)?;
     if args.encoder.encoder.is_some() {
-        return super::train_encoder::run(args, articles, labels);
+        return super::train_encoder::run(args, articles, held, labels);
     }
-    let (articles, held) = match args.holdout {
-        Some(n) => holdout_split(articles, n),
-        None => (articles, Vec::new()),
-    };
     let mut opts = TrainOptions::default();
     opts.tagger.epochs = args.tagger_epochs;
     opts.classifier.epochs = args.classifier_epochs;

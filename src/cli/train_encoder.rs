@@ -61,13 +61,8 @@ pub fn score_fast(model: &FastModel, held: &[Article], labels: &[LabelRow]) -> (
         .map(|a| {
             let pred = model
                 .predict(&a.doc)
-                .into_iter()
-                .map(|d| LabelRow {
-                    id: a.id.clone(),
-                    technique: Some(d.technique),
-                    span: d.span,
-                    line: 0,
-                })
+                .iter()
+                .map(|d| LabelRow::predicted(&a.id, d))
                 .collect();
             let rows: Vec<&LabelRow> = gold.iter().filter(|r| r.id == a.id).collect();
             let spans: Vec<_> = rows.iter().map(|r| r.span).collect();
@@ -92,10 +87,10 @@ pub fn score_fast(model: &FastModel, held: &[Article], labels: &[LabelRow]) -> (
 }
 
 fn load_fast(path: &Option<PathBuf>) -> Result<Arc<FastModel>> {
-    Ok(Arc::new(match path {
-        Some(p) => FastModel::load(p)?,
-        None => FastModel::from_bytes(rhetor::DEFAULT_MODEL_BYTES, "built-in fast model")?,
-    }))
+    Ok(match path {
+        Some(p) => Arc::new(FastModel::load(p)?),
+        None => rhetor::builtin_fast()?,
+    })
 }
 
 /// Tunes the ensemble on `held`, prints the report and stores settings and scores in the model.
@@ -131,9 +126,8 @@ pub fn tune_and_report(
         b.span_weight, b.threshold, b.technique_weight, b.second_label
     );
     super::eval::print_table(&report.flc_per, Some(&report.tc_per));
-    let acc_neural =
+    let mut model =
         Arc::try_unwrap(acc.into_neural()).map_err(|_| anyhow::anyhow!("model shared"))?;
-    let mut model = acc_neural;
     model.set_settings(report.best);
     let sc = &mut model.manifest_mut().scores;
     sc.insert("holdout_si_f1".into(), round4(report.si.f1));
@@ -155,14 +149,11 @@ pub fn tune_and_report(
 /// `rhetor train --encoder DIR ...`.
 pub fn run(
     args: &super::train::TrainArgs,
-    articles: Vec<Article>,
+    train_set: Vec<Article>,
+    held: Vec<Article>,
     labels: Vec<LabelRow>,
 ) -> Result<ExitCode> {
     let e = &args.encoder;
-    let (train_set, held) = match args.holdout {
-        Some(n) => holdout_split(articles, n),
-        None => (articles, Vec::new()),
-    };
     let fast = load_fast(&e.fast)?;
     let opts = TrainOptions {
         base: e.encoder.clone().expect("--encoder"),
@@ -258,13 +249,7 @@ pub fn run_tune(args: &TuneArgs) -> Result<ExitCode> {
     let articles = corpus::read_articles(&args.articles)?;
     let labels = corpus::read_labels(&args.labels)?;
     corpus::check_labels(&labels, &args.labels, &articles)?;
-    if args.holdout < 2 || args.holdout > articles.len() {
-        bail!(
-            "--holdout {}: need 2 <= N <= number of articles",
-            args.holdout
-        );
-    }
-    let (_, held) = holdout_split(articles, args.holdout);
+    let (_, held) = holdout_split(articles, Some(args.holdout))?;
     let mut model = NeuralModel::load(&args.model)?;
     if let Some(stride) = args.stride {
         let s = model.settings();

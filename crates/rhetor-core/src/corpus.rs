@@ -31,6 +31,18 @@ pub struct LabelRow {
     pub line: usize,
 }
 
+impl LabelRow {
+    /// The row of a model's detection in article `id`.
+    pub fn predicted(id: &str, d: &crate::Detection) -> LabelRow {
+        LabelRow {
+            id: id.to_string(),
+            technique: Some(d.technique),
+            span: d.span,
+            line: 0,
+        }
+    }
+}
+
 /// Lists `article{ID}.txt` files in a folder, sorted by id (numerically when ids are numbers).
 pub fn list_articles(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;

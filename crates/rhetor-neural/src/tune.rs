@@ -33,24 +33,13 @@ struct Cached<'a> {
     gold: Vec<LabelRow>,
 }
 
-fn rows(id: &str, dets: &[rhetor_core::Detection]) -> Vec<LabelRow> {
-    dets.iter()
-        .map(|d| LabelRow {
-            id: id.to_string(),
-            technique: Some(d.technique),
-            span: d.span,
-            line: 0,
-        })
-        .collect()
-}
-
 fn predict_all(acc: &Accurate, arts: &[&Cached], s: &Settings) -> Vec<LabelRow> {
     arts.iter()
         .flat_map(|c| {
-            rows(
-                &c.article.id,
-                &acc.predict_from(&c.article.doc, &c.probs, s),
-            )
+            acc.predict_from(&c.article.doc, &c.probs, s)
+                .iter()
+                .map(|d| LabelRow::predicted(&c.article.id, d))
+                .collect::<Vec<_>>()
         })
         .collect()
 }

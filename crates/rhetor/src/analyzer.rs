@@ -18,7 +18,7 @@ pub static DEFAULT_MODEL_BYTES: &[u8] = include_bytes!("../../../models/fast.rhm
 pub static ACCURATE_MODEL_BYTES: &[u8] = include_bytes!("../../../models/accurate.rhn");
 
 /// The built-in fast model, decoded once per process and shared.
-fn builtin_fast() -> Result<Arc<FastModel>, ModelError> {
+pub fn builtin_fast() -> Result<Arc<FastModel>, ModelError> {
     static FAST: OnceLock<Arc<FastModel>> = OnceLock::new();
     if let Some(m) = FAST.get() {
         return Ok(m.clone());

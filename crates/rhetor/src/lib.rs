@@ -26,5 +26,5 @@ pub use rhetor_fast::{FastModel, Manifest, ModelError};
 pub use rhetor_neural as neural;
 
 mod analyzer;
-pub use analyzer::{Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
+pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
 pub mod render;

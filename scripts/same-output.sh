@@ -13,7 +13,7 @@ mode=${1:-check}
 articles=${PTC_TEST_ARTICLES:-../shared/data/ptc/test-articles}
 [ -d "$articles" ] || { echo "same-output: $articles is missing (the PTC test articles)" >&2; exit 2; }
 cargo build --release --quiet
-bin=target/release/rhetor
+bin=${CARGO_TARGET_DIR:-target}/release/rhetor
 base=tests/baseline
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

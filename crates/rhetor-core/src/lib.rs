@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod corpus;
 pub mod error;
+pub mod prepared;
 pub mod score;
 pub mod span;
 pub mod taxonomy;
@@ -13,6 +14,7 @@ pub mod text;
 
 pub use analysis::{Analysis, Detection, SpeakerCounts, TechniqueSpan, Voice, SCHEMA_VERSION};
 pub use error::{Error, Result};
+pub use prepared::{Alignment, Prepared, Sentence};
 pub use span::Span;
 pub use taxonomy::Technique;
 pub use text::{Document, Token, TokenKind};

@@ -1,0 +1,189 @@
+//! What an article repeats: its content words (lower case, crude stem, stop words left out), how
+//! often each word and content bigram occurs, and how often a span's content words recur. The
+//! decoder's repetition rule and the fast tier's repetition features both read it.
+
+use rhetor_core::{Prepared, TokenKind};
+use rustc_hash::{FxHashMap, FxHasher};
+use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+
+const STOP: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
+    "these", "those", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my",
+    "your", "him", "them", "us", "me", "not", "no", "so", "do", "does", "did", "has", "have",
+    "had", "will", "would", "can", "could", "should", "may", "might", "must", "which", "who",
+    "whom", "what", "when", "where", "why", "how", "than", "then", "there", "here", "also", "just",
+    "about", "into", "over", "after", "before", "up", "down", "out", "all", "any", "some", "said",
+    "says", "s", "t",
+];
+
+/// True for a function word that never makes a repetition by itself.
+pub fn is_stop(lower: &str) -> bool {
+    STOP.contains(&lower)
+}
+
+/// Crude stem for repetition matching: no trailing plural `s`.
+fn stem(w: &str) -> &str {
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        &w[..w.len() - 1]
+    } else {
+        w
+    }
+}
+
+fn hash_ids(ids: &[u32]) -> u64 {
+    let mut s = FxHasher::default();
+    ids.hash(&mut s);
+    s.finish()
+}
+
+/// The content words of one article and their counts.
+pub struct Repetitions {
+    /// Index into `content` of each content-word token.
+    content_ix: Vec<Option<u32>>,
+    /// Stemmed content words in order.
+    content: Vec<String>,
+    /// Dense id of each content word (same word, same id).
+    content_id: Vec<u32>,
+    /// Occurrences of each id.
+    id_count: Vec<u32>,
+    bigram_count: FxHashMap<(u32, u32), u32>,
+    /// For each n-gram length asked so far: hash of a content-word n-gram -> its start positions
+    /// (ascending). Built on first use, so counting repetitions stays linear in the article length.
+    ngram_pos: RefCell<FxHashMap<usize, FxHashMap<u64, Vec<u32>>>>,
+}
+
+impl Repetitions {
+    /// Gathers the content words of a prepared document; `lower` holds each token's lower-cased
+    /// text (callers that have it already pass it; [`Repetitions::of`] makes it).
+    pub fn new(prep: &Prepared, lower: &[String]) -> Repetitions {
+        let n = prep.len();
+        let mut content = Vec::new();
+        let mut content_ix = vec![None; n];
+        for (k, t) in prep.tokens().iter().enumerate() {
+            if t.kind == TokenKind::Word && !is_stop(&lower[k]) {
+                content_ix[k] = Some(content.len() as u32);
+                content.push(stem(&lower[k]).to_string());
+            }
+        }
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut content_id = Vec::with_capacity(content.len());
+        let mut id_count = Vec::new();
+        for w in &content {
+            let next = ids.len() as u32;
+            let id = *ids.entry(w.as_str()).or_insert(next);
+            if id == next {
+                id_count.push(0);
+            }
+            id_count[id as usize] += 1;
+            content_id.push(id);
+        }
+        let mut bigram_count = FxHashMap::default();
+        for p in content_id.windows(2) {
+            *bigram_count.entry((p[0], p[1])).or_insert(0) += 1;
+        }
+        Repetitions {
+            content_ix,
+            content,
+            content_id,
+            id_count,
+            bigram_count,
+            ngram_pos: RefCell::new(FxHashMap::default()),
+        }
+    }
+
+    /// [`Repetitions::new`], lower-casing the tokens itself.
+    pub fn of(prep: &Prepared) -> Repetitions {
+        let lower: Vec<String> = (0..prep.len())
+            .map(|k| prep.token_text(k).to_lowercase())
+            .collect();
+        Repetitions::new(prep, &lower)
+    }
+
+    /// The stemmed content word of token `k`, if it is one.
+    pub fn content_word(&self, k: usize) -> Option<&str> {
+        self.content_ix[k].map(|c| self.content[c as usize].as_str())
+    }
+
+    /// How often token `k`'s content word occurs in the article (0 for other tokens).
+    pub fn word_count(&self, k: usize) -> u32 {
+        self.content_ix[k].map_or(0, |c| self.id_count[self.content_id[c as usize] as usize])
+    }
+
+    /// How often the content bigram starting or ending at token `k` occurs in the article.
+    pub fn bigram_count(&self, k: usize) -> u32 {
+        let Some(c) = self.content_ix[k] else {
+            return 0;
+        };
+        let c = c as usize;
+        let mut best = 0;
+        if c + 1 < self.content_id.len() {
+            best = best.max(self.bigram_count[&(self.content_id[c], self.content_id[c + 1])]);
+        }
+        if c > 0 {
+            best = best.max(self.bigram_count[&(self.content_id[c - 1], self.content_id[c])]);
+        }
+        best
+    }
+
+    /// How many times the content words of a token range occur in the article in that order
+    /// (itself included), and how many of those come before it. `(0, 0)` for a range with no content
+    /// words or more than 12.
+    pub fn count(&self, r: Range<usize>) -> (usize, usize) {
+        let key: Vec<u32> = r
+            .clone()
+            .filter_map(|k| self.content_ix[k])
+            .map(|c| self.content_id[c as usize])
+            .collect();
+        if key.is_empty() || key.len() > 12 {
+            return (0, 0);
+        }
+        let first_c = r.clone().find_map(|k| self.content_ix[k]).unwrap_or(0);
+        let mut cache = self.ngram_pos.borrow_mut();
+        let table = cache.entry(key.len()).or_insert_with(|| {
+            let mut t: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+            for (i, win) in self.content_id.windows(key.len()).enumerate() {
+                t.entry(hash_ids(win)).or_default().push(i as u32);
+            }
+            t
+        });
+        match table.get(&hash_ids(&key)) {
+            Some(pos) => (pos.len(), pos.partition_point(|&i| i < first_c)),
+            None => (0, 0),
+        }
+    }
+
+    /// True when the span's content words occurred earlier in the article (what makes a later
+    /// mention `Repetition`).
+    pub fn repeated_before(&self, r: Range<usize>) -> bool {
+        let (total, before) = self.count(r);
+        total > 1 && before > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhetor_core::{Document, Span};
+
+    #[test]
+    fn repetitions_count_stemmed_content_words() {
+        let doc = Document::new(
+            "Build the wall!\n\nThey said: build the walls. Then build a wall again.",
+        )
+        .unwrap();
+        let p = Prepared::new(&doc);
+        let r = Repetitions::of(&p);
+        // "build the wall" at 0..14 -> content words [build, wall]
+        assert_eq!(r.count(p.tokens_in(Span::new(0, 14))), (3, 0));
+        assert_eq!(doc.slice(Span::new(28, 43)), "build the walls");
+        assert_eq!(r.count(p.tokens_in(Span::new(28, 43))), (3, 1));
+        assert!(r.repeated_before(p.tokens_in(Span::new(28, 43))));
+        assert!(!r.repeated_before(p.tokens_in(Span::new(0, 14))));
+        assert_eq!(r.word_count(0), 3);
+        assert_eq!(r.content_word(9), Some("wall"));
+        assert_eq!(r.content_word(1), None);
+    }
+}

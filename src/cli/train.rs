@@ -175,11 +175,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     }
     let t = Instant::now();
     let manifest = Manifest {
-        name: "fast".into(),
-        rhetor_version: env!("CARGO_PKG_VERSION").into(),
         trained_with: std::env::args().collect::<Vec<_>>().join(" "),
         trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
         scores,
+        ..rhetor::fast::manifest()
     };
     let mut model = train(&articles, &labels, &opts, manifest);
     if !held.is_empty() {

@@ -5,8 +5,10 @@ use super::train::{holdout_split, round4};
 use anyhow::{bail, Context, Result};
 use rhetor::corpus::{self, write_atomic, Article, LabelRow};
 use rhetor::fast::{FastModel, Manifest};
-use rhetor::neural::{tune::tune, Accurate, NeuralModel, TrainOptions};
+use rhetor::neural::{NeuralModel, TrainOptions};
 use rhetor::score::{self, Prf};
+use rhetor::tune::tune;
+use rhetor::{Ensemble, ModelKind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -102,7 +104,7 @@ pub fn tune_and_report(
 ) -> Result<NeuralModel> {
     let t = Instant::now();
     let pb = super::progress(held.len(), "encoding held-out articles");
-    let acc = Accurate::new(Arc::new(model), fast);
+    let acc = Ensemble::accurate(Arc::new(model), fast);
     let report = tune(&acc, held, labels, &mut |i| pb.set_position(i as u64))?;
     pb.finish_and_clear();
     eprintln!("tuned the ensemble in {:.1}s", t.elapsed().as_secs_f64());
@@ -126,8 +128,8 @@ pub fn tune_and_report(
         b.span_weight, b.threshold, b.technique_weight, b.second_label
     );
     super::eval::print_table(&report.flc_per, Some(&report.tc_per));
-    let mut model =
-        Arc::try_unwrap(acc.into_neural()).map_err(|_| anyhow::anyhow!("model shared"))?;
+    let mut model = Arc::try_unwrap(acc.into_encoder().expect("an encoder"))
+        .map_err(|_| anyhow::anyhow!("model shared"))?;
     model.set_settings(report.best);
     let sc = &mut model.manifest_mut().scores;
     sc.insert("holdout_si_f1".into(), round4(report.si.f1));
@@ -170,15 +172,17 @@ pub fn run(
         bail!("--batch and --epochs must be at least 1");
     }
     let manifest = Manifest {
-        name: "accurate".into(),
-        rhetor_version: env!("CARGO_PKG_VERSION").into(),
         trained_with: std::env::args().collect::<Vec<_>>().join(" "),
         trained_on: format!(
             "{} articles ({} held out)",
             train_set.len() + held.len(),
             held.len()
         ),
-        scores: Default::default(),
+        ..Manifest::new(
+            ModelKind::Encoder,
+            "accurate",
+            rhetor::model::technique_labels(),
+        )
     };
     let t = Instant::now();
     let mut log = |l: &rhetor::neural::train::LogLine| {

@@ -3,9 +3,9 @@
 //! Features are hashed strings (a kind byte plus text) so that extraction allocates little; the model
 //! maps the hashes it saw in training to weight rows and ignores the rest.
 
-use rhetor_core::{Document, Span, TokenKind};
-use rustc_hash::{FxHashMap, FxHasher};
-use std::cell::RefCell;
+use rhetor_core::{Prepared, Span};
+use rhetor_model::Repetitions;
+use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
 
 /// A hashed feature.
@@ -18,30 +18,6 @@ fn h(kind: u8, parts: &[&str]) -> Feat {
         p.hash(&mut s);
     }
     s.finish()
-}
-
-const STOP: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
-    "these", "those", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my",
-    "your", "him", "them", "us", "me", "not", "no", "so", "do", "does", "did", "has", "have",
-    "had", "will", "would", "can", "could", "should", "may", "might", "must", "which", "who",
-    "whom", "what", "when", "where", "why", "how", "than", "then", "there", "here", "also", "just",
-    "about", "into", "over", "after", "before", "up", "down", "out", "all", "any", "some", "said",
-    "says", "s", "t",
-];
-
-fn is_stop(w: &str) -> bool {
-    STOP.contains(&w)
-}
-
-/// Crude stem for repetition matching: lower case, no trailing plural `s`.
-fn stem(w: &str) -> &str {
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
-        &w[..w.len() - 1]
-    } else {
-        w
-    }
 }
 
 fn shape(w: &str) -> &'static str {
@@ -87,18 +63,14 @@ fn bucket(n: usize) -> &'static str {
     }
 }
 
-/// A document prepared for feature extraction: tokens, lower-cased words, lines, quote state and
-/// repetition statistics.
-pub struct Prepared<'a> {
-    /// The document.
-    pub doc: &'a Document,
-    /// Tokens (code-point spans).
-    pub spans: Vec<Span>,
+/// What the fast tier reads of a prepared document: lower-cased words, line positions, quote state
+/// and repetition statistics, on top of the shared tokens and lines.
+pub struct Features<'a> {
+    /// The shared prepared document (tokens, lines).
+    pub prep: &'a Prepared<'a>,
     /// Lower-cased token texts.
     pub lower: Vec<String>,
     raw: Vec<&'a str>,
-    /// Line (0-based) of each token.
-    pub line: Vec<u32>,
     line_first: Vec<bool>,
     line_last: Vec<bool>,
     line_pos: Vec<u32>,
@@ -108,46 +80,17 @@ pub struct Prepared<'a> {
     /// Probability that each line holds a propaganda span (from the sentence model), when known.
     pub line_prob: Option<Vec<f32>>,
     in_quote: Vec<bool>,
-    /// Index into `content` for content-word tokens.
-    content_ix: Vec<Option<u32>>,
-    /// Stemmed content words of the article in order.
-    content: Vec<String>,
-    word_count: FxHashMap<String, u32>,
-    bigram_count: FxHashMap<(u32, u32), u32>,
-    content_id: Vec<u32>,
-    /// For each n-gram length asked so far: hash of a content-word n-gram -> its start positions
-    /// (ascending). Built on first use, so counting repetitions stays linear in the article length.
-    ngram_pos: RefCell<FxHashMap<usize, FxHashMap<u64, Vec<u32>>>>,
+    /// What the article repeats (content words and their counts).
+    pub rep: Repetitions,
 }
 
-fn hash_ids(ids: &[u32]) -> u64 {
-    let mut s = FxHasher::default();
-    ids.hash(&mut s);
-    s.finish()
-}
-
-impl<'a> Prepared<'a> {
-    /// Tokenises and gathers article-level statistics.
-    pub fn new(doc: &'a Document) -> Prepared<'a> {
-        let text = doc.text();
-        let toks = doc.tokens();
-        let n = toks.len();
-        let spans: Vec<Span> = toks.iter().map(|t| t.span).collect();
-        let raw: Vec<&str> = toks.iter().map(|t| t.text(text)).collect();
+impl<'a> Features<'a> {
+    /// Gathers line and article-level statistics over the shared tokens.
+    pub fn new(prep: &'a Prepared<'a>) -> Features<'a> {
+        let n = prep.len();
+        let raw: Vec<&str> = (0..n).map(|k| prep.token_text(k)).collect();
         let lower: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
-        let kind: Vec<TokenKind> = toks.iter().map(|t| t.kind).collect();
-        // Lines: a token's line is the number of '\n' before it.
-        let mut line = Vec::with_capacity(n);
-        let mut cur = 0u32;
-        let mut last_b = 0usize;
-        for t in &toks {
-            cur += text.as_bytes()[last_b..t.byte_start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u32;
-            last_b = t.byte_start;
-            line.push(cur);
-        }
+        let line = prep.lines();
         let mut line_first = vec![false; n];
         let mut line_last = vec![false; n];
         let mut line_pos = vec![0u32; n];
@@ -195,32 +138,11 @@ impl<'a> Prepared<'a> {
                 _ => in_quote[k] = q,
             }
         }
-        let mut content = Vec::new();
-        let mut content_ix = vec![None; n];
-        for k in 0..n {
-            if kind[k] == TokenKind::Word && !is_stop(&lower[k]) {
-                content_ix[k] = Some(content.len() as u32);
-                content.push(stem(&lower[k]).to_string());
-            }
-        }
-        let mut word_count: FxHashMap<String, u32> = FxHashMap::default();
-        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut content_id = Vec::with_capacity(content.len());
-        for w in &content {
-            *word_count.entry(w.clone()).or_insert(0) += 1;
-            let next = ids.len() as u32;
-            content_id.push(*ids.entry(w.as_str()).or_insert(next));
-        }
-        let mut bigram_count = FxHashMap::default();
-        for p in content_id.windows(2) {
-            *bigram_count.entry((p[0], p[1])).or_insert(0) += 1;
-        }
-        Prepared {
-            doc,
-            spans,
+        let rep = Repetitions::new(prep, &lower);
+        Features {
+            prep,
             lower,
             raw,
-            line,
             line_first,
             line_last,
             line_pos,
@@ -229,23 +151,22 @@ impl<'a> Prepared<'a> {
             line_q,
             line_prob: None,
             in_quote,
-            content_ix,
-            content,
-            word_count,
-            bigram_count,
-            content_id,
-            ngram_pos: RefCell::new(FxHashMap::default()),
+            rep,
         }
     }
 
     /// Number of tokens.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.prep.len()
     }
 
     /// True when there are no tokens.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.prep.is_empty()
+    }
+
+    fn line(&self) -> &[u32] {
+        self.prep.lines()
     }
 
     fn word(&self, k: isize) -> &str {
@@ -256,22 +177,6 @@ impl<'a> Prepared<'a> {
         } else {
             &self.lower[k as usize]
         }
-    }
-
-    /// How often the content bigram starting or ending at token `k` occurs in the article.
-    fn bigram_rep(&self, k: usize) -> u32 {
-        let Some(c) = self.content_ix[k] else {
-            return 0;
-        };
-        let c = c as usize;
-        let mut best = 0;
-        if c + 1 < self.content_id.len() {
-            best = best.max(self.bigram_count[&(self.content_id[c], self.content_id[c + 1])]);
-        }
-        if c > 0 {
-            best = best.max(self.bigram_count[&(self.content_id[c - 1], self.content_id[c])]);
-        }
-        best
     }
 
     /// The tagger's features of token `k`.
@@ -317,7 +222,7 @@ impl<'a> Prepared<'a> {
         if self.line_last[k] {
             out.push(h(14, &[]));
         }
-        if self.line[k] == 0 {
+        if self.line()[k] == 0 {
             out.push(h(15, &[]));
         }
         let pos = self.line_pos[k] as usize;
@@ -334,10 +239,10 @@ impl<'a> Prepared<'a> {
             out.push(h(21, &[]));
             out.push(h(22, &[w]));
         }
-        if let Some(c) = self.content_ix[k] {
-            let cnt = self.word_count[&self.content[c as usize]] as usize;
+        if self.rep.content_word(k).is_some() {
+            let cnt = self.rep.word_count(k) as usize;
             out.push(h(23, &[bucket(cnt)]));
-            let br = self.bigram_rep(k) as usize;
+            let br = self.rep.bigram_count(k) as usize;
             if br > 1 {
                 out.push(h(24, &[bucket(br)]));
             }
@@ -346,7 +251,7 @@ impl<'a> Prepared<'a> {
             out.push(h(25, &[]));
         }
         if let Some(lp) = &self.line_prob {
-            let b = ((lp[self.line[k] as usize] * 10.0) as usize).min(9);
+            let b = ((lp[self.line()[k] as usize] * 10.0) as usize).min(9);
             out.push(h(27, &[&b.to_string()]));
             out.push(h(
                 28,
@@ -365,7 +270,7 @@ impl<'a> Prepared<'a> {
 
     /// Number of lines (the last token's line + 1).
     pub fn n_lines(&self) -> usize {
-        self.line.last().map_or(0, |&l| l as usize + 1)
+        self.line().last().map_or(0, |&l| l as usize + 1)
     }
 
     /// The sentence model's features of every line: words, bigrams, punctuation, length, title.
@@ -378,72 +283,33 @@ impl<'a> Prepared<'a> {
             }
         }
         for k in 0..self.len() {
-            let f = &mut out[self.line[k] as usize];
+            let f = &mut out[self.line()[k] as usize];
             f.push(h(202, &[&self.lower[k]]));
-            if k + 1 < self.len() && self.line[k + 1] == self.line[k] {
+            if k + 1 < self.len() && self.line()[k + 1] == self.line()[k] {
                 f.push(h(203, &[&self.lower[k], &self.lower[k + 1]]));
             }
             if self.line_first[k] {
                 f.push(h(204, &[bucket(self.line_len[k] as usize)]));
             }
-            if let Some(c) = self.content_ix[k] {
-                if self.bigram_rep(k) > 1 {
-                    f.push(h(205, &[]));
-                }
-                let _ = c;
+            if self.rep.content_word(k).is_some() && self.rep.bigram_count(k) > 1 {
+                f.push(h(205, &[]));
             }
         }
         out
-    }
-
-    /// Token indices overlapping a code-point span.
-    pub fn tokens_in(&self, span: Span) -> std::ops::Range<usize> {
-        let a = self.spans.partition_point(|t| t.end() <= span.start());
-        let b = self.spans.partition_point(|t| t.start() < span.end());
-        a..b.max(a)
-    }
-
-    /// Stemmed content words of a token range, used to find a span's repetitions.
-    fn content_key(&self, r: std::ops::Range<usize>) -> Vec<u32> {
-        r.filter_map(|k| self.content_ix[k])
-            .map(|c| self.content_id[c as usize])
-            .collect()
-    }
-
-    /// How many times the span's content words occur in the article (itself included), and how many
-    /// of those come before it.
-    pub fn repetitions(&self, r: std::ops::Range<usize>) -> (usize, usize) {
-        let key = self.content_key(r.clone());
-        if key.is_empty() || key.len() > 12 {
-            return (0, 0);
-        }
-        let first_c = r.clone().find_map(|k| self.content_ix[k]).unwrap_or(0);
-        let mut cache = self.ngram_pos.borrow_mut();
-        let table = cache.entry(key.len()).or_insert_with(|| {
-            let mut t: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-            for (i, win) in self.content_id.windows(key.len()).enumerate() {
-                t.entry(hash_ids(win)).or_default().push(i as u32);
-            }
-            t
-        });
-        match table.get(&hash_ids(&key)) {
-            Some(pos) => (pos.len(), pos.partition_point(|&i| i < first_c)),
-            None => (0, 0),
-        }
     }
 
     /// The classifier's features of a span.
     pub fn span_features(&self, span: Span, out: &mut Vec<Feat>) {
         out.clear();
         out.push(h(100, &[]));
-        let r = self.tokens_in(span);
+        let r = self.prep.tokens_in(span);
         let (a, b) = (r.start, r.end);
         let ntok = b - a;
         out.push(h(101, &[bucket(ntok)]));
         for k in a..b {
             out.push(h(102, &[&self.lower[k]]));
-            if let Some(c) = self.content_ix[k] {
-                out.push(h(103, &[&self.content[c as usize]]));
+            if let Some(c) = self.rep.content_word(k) {
+                out.push(h(103, &[c]));
             }
             if k + 1 < b {
                 out.push(h(104, &[&self.lower[k], &self.lower[k + 1]]));
@@ -464,13 +330,13 @@ impl<'a> Prepared<'a> {
         }
         // The sentence (line) around the span, as a bag of words.
         if ntok > 0 {
-            let l = self.line[a];
+            let l = self.line()[a];
             let mut s = a;
-            while s > 0 && self.line[s - 1] == l {
+            while s > 0 && self.line()[s - 1] == l {
                 s -= 1;
             }
             let mut e = b;
-            while e < self.len() && self.line[e] == l {
+            while e < self.len() && self.line()[e] == l {
                 e += 1;
             }
             for k in s..e {
@@ -485,7 +351,7 @@ impl<'a> Prepared<'a> {
                     if e == b { "end" } else { "in" },
                 ],
             ));
-            if self.line[a] == 0 {
+            if self.line()[a] == 0 {
                 out.push(h(113, &[]));
             }
             if self.in_quote[a] {
@@ -498,7 +364,7 @@ impl<'a> Prepared<'a> {
                 out.push(h(116, &[]));
             }
         }
-        let text = self.doc.slice(span);
+        let text = self.prep.doc().slice(span);
         for (c, name) in [
             ('?', "q"),
             ('!', "e"),
@@ -510,7 +376,7 @@ impl<'a> Prepared<'a> {
                 out.push(h(117, &[name]));
             }
         }
-        let (total, before) = self.repetitions(r);
+        let (total, before) = self.rep.count(r);
         out.push(h(118, &[bucket(total)]));
         if total > 1 {
             out.push(h(119, &[if before > 0 { "later" } else { "first" }]));
@@ -526,30 +392,17 @@ impl<'a> Prepared<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repetitions_count_stemmed_content_words() {
-        let doc = Document::new(
-            "Build the wall!\n\nThey said: build the walls. Then build a wall again.",
-        )
-        .unwrap();
-        let p = Prepared::new(&doc);
-        // "build the wall" at 0..14 -> content words [build, wall]
-        let r = p.tokens_in(Span::new(0, 14));
-        assert_eq!(p.repetitions(r), (3, 0));
-        let r2 = p.tokens_in(Span::new(28, 43));
-        assert_eq!(doc.slice(Span::new(28, 43)), "build the walls");
-        assert_eq!(p.repetitions(r2), (3, 1));
-    }
+    use rhetor_core::Document;
 
     #[test]
     fn quote_state_and_lines() {
         let doc = Document::new("Title\n\nHe said \"a disgrace\" today.").unwrap();
-        let p = Prepared::new(&doc);
+        let prep = Prepared::new(&doc);
+        let p = Features::new(&prep);
         let ix = p.lower.iter().position(|w| w == "disgrace").unwrap();
         assert!(p.in_quote[ix]);
         assert!(!p.in_quote[p.len() - 1]);
-        assert_eq!(p.line[ix], 2);
+        assert_eq!(p.line()[ix], 2);
         let mut f = Vec::new();
         p.token_features(ix, &mut f);
         assert!(f.contains(&h(21, &[])));

@@ -1,43 +1,24 @@
-//! rhetor's fast tier: a linear-chain CRF tags propaganda spans over tokens, a logistic-regression
-//! classifier names each span's technique, and a repetition rule catches phrases an article repeats.
-//! Trains in about a minute on the PTC train set and analyses megabytes per second on a laptop CPU.
+//! rhetor's fast tier: a linear-chain CRF tags propaganda spans over tokens, and a logistic-regression
+//! classifier names each span's technique. Trains in about a minute on the PTC train set and analyses
+//! megabytes per second on a laptop CPU.
+//!
+//! The tier reads a shared [`Prepared`] document into a [`FastReading`], which answers the
+//! [`Tagger`] and [`Classifier`] questions of `rhetor-model`; spans are decoded by that crate's
+//! shared decoder, alone ([`FastModel::predict`]) or in the facade's ensemble with the encoder.
 #![deny(missing_docs)]
 
 pub mod features;
-pub mod format;
 pub mod linear;
 mod train;
 
-pub use format::{Manifest, ModelError};
+pub use rhetor_model::{Decode, Manifest, ModelError, ModelKind};
 pub use train::{cross_validate, train, CvReport, TrainOptions};
 
-use features::{Feat, Prepared};
+use features::{Feat, Features};
 use linear::{Crf, FeatureIndex, LogReg, TAGS};
-use rhetor_core::{Detection, Document, Span, Technique};
+use rhetor_core::{Detection, Document, Prepared, Span, Technique};
+use rhetor_model::{container, decode, Classifier, Repetitions, TagProbs, Tagger, TechProbs};
 use serde::{Deserialize, Serialize};
-
-/// How token probabilities become spans and spans become techniques. Stored in the model; tuned by
-/// cross-validation.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct Decode {
-    /// A token is inside a span when P(B) + P(I) exceeds this.
-    pub threshold: f32,
-    /// A span also gets its second-best technique (an overlapping span) when that one's probability
-    /// is at least this.
-    pub second_label: f32,
-    /// A span whose content words occurred earlier in the article also gets `Repetition`.
-    pub repetition_rule: bool,
-}
-
-impl Default for Decode {
-    fn default() -> Decode {
-        Decode {
-            threshold: 0.35,
-            second_label: 0.35,
-            repetition_rule: true,
-        }
-    }
-}
 
 /// Everything the model learned (the model file's payload).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,15 +35,6 @@ struct Params {
     decode: Decode,
 }
 
-/// Another model's opinion, mixed into the fast model's probabilities before it decodes (the
-/// accurate tier's ensemble).
-pub trait Mix {
-    /// Adjusts the tag probabilities `[O, B, I]` of the fast model's tokens, given their spans.
-    fn tokens(&self, spans: &[Span], probs: &mut [[f32; 3]]);
-    /// Adjusts a span's technique probabilities (indexed like [`Technique::ALL`]).
-    fn techniques(&self, span: Span, probs: &mut [f32]);
-}
-
 /// The trained fast model.
 #[derive(Debug, Clone)]
 pub struct FastModel {
@@ -70,10 +42,17 @@ pub struct FastModel {
     params: Params,
 }
 
+/// A new manifest for a fast model.
+pub fn manifest() -> Manifest {
+    Manifest::new(ModelKind::Fast, "fast", rhetor_model::technique_labels())
+}
+
 impl FastModel {
     /// Decodes a model from model-file bytes; `origin` names them in errors.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<FastModel, ModelError> {
-        let (manifest, mut params): (Manifest, Params) = format::decode(bytes, origin)?;
+        let (manifest, mut params): (Manifest, Params) =
+            container::decode(bytes, origin, ModelKind::Fast)?;
+        manifest.check_labels(&rhetor_model::technique_labels(), origin)?;
         params.sent_index.rebuild();
         params.tag_index.rebuild();
         params.clf_index.rebuild();
@@ -89,7 +68,7 @@ impl FastModel {
 
     /// The model file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        format::encode(&self.manifest, &self.params)
+        container::encode(&self.manifest, &self.params)
     }
 
     /// What the model says about itself.
@@ -112,93 +91,81 @@ impl FastModel {
         self.params.decode = d;
     }
 
-    /// Finds technique spans in a document.
+    /// Reads a prepared document once: features, the sentence model's line probabilities and the
+    /// article's repetitions, ready for the tagger and the classifier.
+    pub fn read<'a>(&'a self, prep: &'a Prepared<'a>) -> FastReading<'a> {
+        let mut f = Features::new(prep);
+        f.line_prob = Some(line_probs(
+            &f.line_features(),
+            &self.params.sent_index,
+            &self.params.sent,
+        ));
+        FastReading { model: self, f }
+    }
+
+    /// Finds technique spans in a document, decoded with the model's own settings.
     pub fn predict(&self, doc: &Document) -> Vec<Detection> {
         self.predict_with(doc, &self.params.decode)
     }
 
     /// Finds technique spans with explicit decoding settings.
     pub fn predict_with(&self, doc: &Document, d: &Decode) -> Vec<Detection> {
-        self.predict_mixed(doc, d, None)
+        let prep = Prepared::new(doc);
+        let r = self.read(&prep);
+        decode::detect(&prep, r.repetitions(), &r.tags(), &r, d)
     }
 
-    /// Finds technique spans with another model's probabilities mixed into this one's before each
-    /// decision (the accurate tier's ensemble), so both tiers share one decoder.
-    pub fn predict_mixed(
-        &self,
-        doc: &Document,
-        d: &Decode,
-        mix: Option<&dyn Mix>,
-    ) -> Vec<Detection> {
-        let mut p = Prepared::new(doc);
-        p.line_prob = Some(line_probs(
-            &p.line_features(),
-            &self.params.sent_index,
-            &self.params.sent,
-        ));
-        let spans = self.spans(&p, d, mix);
-        let mut out = Vec::with_capacity(spans.len() * 2);
-        let mut feats = Vec::new();
-        let mut rows = Vec::new();
-        let mut probs = Vec::new();
-        for (span, conf) in spans {
-            self.span_proba(&p, span, &mut feats, &mut rows, &mut probs);
-            if let Some(m) = mix {
-                m.techniques(span, &mut probs);
-            }
-            let ranked = rank(&probs);
-            let (t1, p1) = ranked[0];
-            out.push(Detection {
-                span,
-                technique: t1,
-                confidence: conf * p1,
-            });
-            let (t2, p2) = ranked[1];
-            if p2 >= d.second_label {
-                out.push(Detection {
-                    span,
-                    technique: t2,
-                    confidence: conf * p2,
-                });
-            }
-            if d.repetition_rule
-                && t1 != Technique::Repetition
-                && !(p2 >= d.second_label && t2 == Technique::Repetition)
-            {
-                let (total, before) = p.repetitions(p.tokens_in(span));
-                if total > 1 && before > 0 {
-                    out.push(Detection {
-                        span,
-                        technique: Technique::Repetition,
-                        confidence: conf * 0.5,
-                    });
-                }
-            }
-        }
-        out
+    /// Ranks the techniques of each given span, best first, with probabilities.
+    pub fn classify(&self, doc: &Document, spans: &[Span]) -> Vec<Vec<(Technique, f32)>> {
+        let prep = Prepared::new(doc);
+        let r = self.read(&prep);
+        let rule = self.params.decode.repetition_rule;
+        decode::classify(&prep, r.repetitions(), spans, &r, rule)
     }
 
-    /// Spans (technique-agnostic) with their confidence.
-    fn spans(&self, p: &Prepared, d: &Decode, mix: Option<&dyn Mix>) -> Vec<(Span, f32)> {
+    /// One technique per given span, for TC: a span listed k times gets its k best distinct
+    /// techniques (PTC lists a span once per technique it carries).
+    pub fn classify_rows(&self, doc: &Document, spans: &[Span]) -> Vec<Technique> {
+        let prep = Prepared::new(doc);
+        let r = self.read(&prep);
+        let rule = self.params.decode.repetition_rule;
+        decode::classify_rows(&prep, r.repetitions(), spans, &r, rule)
+    }
+}
+
+/// The fast model's reading of one document.
+pub struct FastReading<'a> {
+    model: &'a FastModel,
+    f: Features<'a>,
+}
+
+impl FastReading<'_> {
+    /// What the article repeats (the decoder's repetition rule reads it).
+    pub fn repetitions(&self) -> &Repetitions {
+        &self.f.rep
+    }
+
+    /// P(O), P(B), P(I) of every token: the taggers' marginals, averaged.
+    pub fn tags(&self) -> Vec<TagProbs> {
+        let (p, params) = (&self.f, &self.model.params);
         if p.is_empty() {
             return Vec::new();
         }
         // Emission scores are computed token by token, so memory is a few floats per token
         // rather than every token's feature list.
-        let n_crf = self.params.crf.len();
-        let mut em = vec![Vec::with_capacity(p.len()); n_crf];
+        let mut em = vec![Vec::with_capacity(p.len()); params.crf.len()];
         let mut feats: Vec<Feat> = Vec::new();
         let mut rows = Vec::new();
         for k in 0..p.len() {
             p.token_features(k, &mut feats);
-            self.params.tag_index.lookup(&feats, &mut rows);
-            for (e, crf) in em.iter_mut().zip(&self.params.crf) {
+            params.tag_index.lookup(&feats, &mut rows);
+            for (e, crf) in em.iter_mut().zip(&params.crf) {
                 e.push(crf.emission(&rows));
             }
         }
         let mut marg = Vec::new();
         let mut one = Vec::new();
-        for (c, crf) in self.params.crf.iter().enumerate() {
+        for (c, crf) in params.crf.iter().enumerate() {
             crf.marginals_from(&em[c], if c == 0 { &mut marg } else { &mut one }, None);
             for (m, o) in marg.iter_mut().zip(&one) {
                 for t in 0..TAGS {
@@ -206,130 +173,36 @@ impl FastModel {
                 }
             }
         }
-        let n = self.params.crf.len() as f32;
+        let n = params.crf.len() as f32;
         for m in &mut marg {
             for v in m.iter_mut() {
                 *v /= n;
             }
         }
-        if let Some(m) = mix {
-            m.tokens(&p.spans, &mut marg);
-        }
-        let mut out = Vec::new();
-        let inside = |k: usize| marg[k][1] + marg[k][2] > d.threshold;
-        let mut k = 0;
-        while k < p.len() {
-            if !inside(k) {
-                k += 1;
-                continue;
-            }
-            let s = k;
-            let mut sum = 0.0f32;
-            // A run continues until a token falls below the threshold or a new span clearly begins.
-            loop {
-                let pk = marg[k][1] + marg[k][2];
-                sum += pk;
-                k += 1;
-                // A blank line (paragraph break) also ends a span.
-                if k >= p.len()
-                    || !inside(k)
-                    || (marg[k][1] > marg[k][2] && marg[k][1] > 0.5)
-                    || p.line[k] > p.line[k - 1] + 1
-                {
-                    break;
-                }
-            }
-            let span = Span::new(p.spans[s].start(), p.spans[k - 1].end());
-            out.push((span, sum / (k - s) as f32));
-        }
-        out
+        marg
     }
+}
 
-    fn span_proba(
-        &self,
-        p: &Prepared,
-        span: Span,
-        feats: &mut Vec<Feat>,
-        rows: &mut Vec<u32>,
-        probs: &mut Vec<f32>,
-    ) {
-        p.span_features(span, feats);
-        self.params.clf_index.lookup(feats, rows);
-        let mut one = Vec::new();
-        probs.clear();
-        probs.resize(Technique::ALL.len(), 0.0);
-        for m in &self.params.clf {
-            m.proba_into(rows, &mut one);
+impl Tagger for FastReading<'_> {
+    fn token_tags(&self) -> Vec<Option<TagProbs>> {
+        self.tags().into_iter().map(Some).collect()
+    }
+}
+
+impl Classifier for FastReading<'_> {
+    fn span_techniques(&self, span: Span) -> TechProbs {
+        let params = &self.model.params;
+        let (mut feats, mut rows, mut one) = (Vec::new(), Vec::new(), Vec::new());
+        self.f.span_features(span, &mut feats);
+        params.clf_index.lookup(&feats, &mut rows);
+        let mut probs = [0f32; rhetor_model::N_TECH];
+        for m in &params.clf {
+            m.proba_into(&rows, &mut one);
             for (a, b) in probs.iter_mut().zip(&one) {
-                *a += b / self.params.clf.len() as f32;
+                *a += b / params.clf.len() as f32;
             }
         }
-    }
-
-    /// Ranks the techniques of each given span, best first, with probabilities.
-    pub fn classify(&self, doc: &Document, spans: &[Span]) -> Vec<Vec<(Technique, f32)>> {
-        self.classify_mixed(doc, spans, None)
-    }
-
-    /// [`FastModel::classify`] with another model's technique probabilities mixed in.
-    pub fn classify_mixed(
-        &self,
-        doc: &Document,
-        spans: &[Span],
-        mix: Option<&dyn Mix>,
-    ) -> Vec<Vec<(Technique, f32)>> {
-        let p = Prepared::new(doc);
-        let (mut feats, mut rows, mut probs) = (Vec::new(), Vec::new(), Vec::new());
-        spans
-            .iter()
-            .map(|&s| {
-                self.span_proba(&p, s, &mut feats, &mut rows, &mut probs);
-                if let Some(m) = mix {
-                    m.techniques(s, &mut probs);
-                }
-                rank(&probs)
-            })
-            .collect()
-    }
-
-    /// One technique per given span, for TC: a span listed k times gets its k best distinct
-    /// techniques (PTC lists a span once per technique it carries).
-    pub fn classify_rows(&self, doc: &Document, spans: &[Span]) -> Vec<Technique> {
-        self.classify_rows_mixed(doc, spans, None)
-    }
-
-    /// [`FastModel::classify_rows`] with another model's technique probabilities mixed in.
-    pub fn classify_rows_mixed(
-        &self,
-        doc: &Document,
-        spans: &[Span],
-        mix: Option<&dyn Mix>,
-    ) -> Vec<Technique> {
-        let mut ranked = self.classify_mixed(doc, spans, mix);
-        if self.params.decode.repetition_rule {
-            // A phrase the article already used is Repetition first, whatever else it is.
-            let p = Prepared::new(doc);
-            for (s, r) in spans.iter().zip(ranked.iter_mut()) {
-                let (total, before) = p.repetitions(p.tokens_in(*s));
-                if total > 1 && before > 0 {
-                    if let Some(i) = r.iter().position(|x| x.0 == Technique::Repetition) {
-                        let rep = r.remove(i);
-                        r.insert(0, rep);
-                    }
-                }
-            }
-        }
-        let mut seen: std::collections::HashMap<Span, usize> = std::collections::HashMap::new();
-        spans
-            .iter()
-            .zip(&ranked)
-            .map(|(s, r)| {
-                let n = seen.entry(*s).or_insert(0);
-                let t = r[(*n).min(r.len() - 1)].0;
-                *n += 1;
-                t
-            })
-            .collect()
+        probs
     }
 }
 
@@ -345,16 +218,6 @@ fn line_probs(line_feats: &[Vec<Feat>], index: &FeatureIndex, model: &LogReg) ->
             probs[1]
         })
         .collect()
-}
-
-fn rank(probs: &[f32]) -> Vec<(Technique, f32)> {
-    let mut r: Vec<(Technique, f32)> = probs
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| (Technique::from_index(i).expect("14 classes"), p))
-        .collect();
-    r.sort_by(|a, b| b.1.total_cmp(&a.1));
-    r
 }
 
 const _: () = assert!(TAGS == 3);

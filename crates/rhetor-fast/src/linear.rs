@@ -5,6 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::features::Feat;
+use rhetor_model::Lcg;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -73,28 +74,6 @@ pub struct Sgd {
     pub lr: f32,
     /// L2 strength, applied to the weights each update touches.
     pub l2: f32,
-}
-
-/// Small deterministic generator for shuffling (no dependency, same order on every machine).
-pub struct Lcg(pub u64);
-
-impl Lcg {
-    /// Next value.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-
-    /// Shuffles in place (Fisher–Yates).
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = (self.next_u64() % (i as u64 + 1)) as usize;
-            v.swap(i, j);
-        }
-    }
 }
 
 /// Number of tags: O, B, I.

@@ -1,12 +1,13 @@
 //! Training and cross-validation of the fast model.
 
-use crate::features::{Feat, Prepared};
+use crate::features::{Feat, Features};
 use crate::linear::{Crf, FeatureIndex, LogReg, Sgd, B, I, O};
 use crate::{Decode, FastModel, Manifest, Params};
 use rayon::prelude::*;
 use rhetor_core::corpus::{Article, LabelRow};
 use rhetor_core::score::{self, Prf};
 use rhetor_core::span::merge_overlapping;
+use rhetor_core::Prepared;
 use rhetor_core::{Span, Technique};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -83,14 +84,15 @@ pub fn train(
     let lines: Vec<(Vec<Vec<Feat>>, Vec<u8>)> = articles
         .par_iter()
         .map(|a| {
-            let p = Prepared::new(&a.doc);
+            let prep = Prepared::new(&a.doc);
+            let p = Features::new(&prep);
             let rows = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let spans: Vec<Span> = rows.iter().map(|r| r.span).collect();
-            let tags = gold_tags(&p, &spans);
+            let tags = gold_tags(&prep, &spans);
             let mut y = vec![0u8; p.n_lines()];
             for k in 0..p.len() {
                 if tags[k] != O {
-                    y[p.line[k] as usize] = 1;
+                    y[prep.lines()[k] as usize] = 1;
                 }
             }
             (p.line_features(), y)
@@ -126,12 +128,13 @@ pub fn train(
         .par_iter()
         .enumerate()
         .map(|(i, a)| {
-            let mut p = Prepared::new(&a.doc);
+            let prep = Prepared::new(&a.doc);
+            let mut p = Features::new(&prep);
             let (ix, m) = if i % 2 == 0 { &half1 } else { &half0 };
             p.line_prob = Some(crate::line_probs(&p.line_features(), ix, m));
             let rows = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             let spans: Vec<Span> = rows.iter().map(|r| r.span).collect();
-            let tags = gold_tags(&p, &spans);
+            let tags = gold_tags(&prep, &spans);
             let mut tok = Vec::with_capacity(p.len());
             let mut f = Vec::new();
             for k in 0..p.len() {
@@ -266,7 +269,7 @@ pub fn cross_validate(
                 .filter(|(i, _)| i % k == fold)
                 .map(|(_, a)| a)
                 .collect();
-            let model = train(&train_a, labels, opts, Manifest::default());
+            let model = train(&train_a, labels, opts, crate::manifest());
             let preds: Vec<Vec<LabelRow>> = grid
                 .iter()
                 .map(|d| {

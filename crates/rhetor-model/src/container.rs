@@ -89,7 +89,10 @@ impl Manifest {
     pub fn check_labels(&self, expected: &[String], origin: &str) -> Result<(), ModelError> {
         if self.labels != expected {
             let diff = match self.labels.iter().zip(expected).position(|(a, b)| a != b) {
-                Some(i) => format!("label {i} is {:?}, expected {:?}", self.labels[i], expected[i]),
+                Some(i) => format!(
+                    "label {i} is {:?}, expected {:?}",
+                    self.labels[i], expected[i]
+                ),
                 None => format!("{} labels, expected {}", self.labels.len(), expected.len()),
             };
             return Err(ModelError::Labels(origin.into(), diff));
@@ -252,7 +255,10 @@ pub fn upgrade_v1(
     let (man, body) = split_version(bytes, origin, 1)?;
     let n = bytes.len();
     if crc32fast::hash(&bytes[..n - 4]) != u32::from_le_bytes(bytes[n - 4..].try_into().unwrap()) {
-        return Err(ModelError::Corrupt(origin.into(), "checksum mismatch".into()));
+        return Err(ModelError::Corrupt(
+            origin.into(),
+            "checksum mismatch".into(),
+        ));
     }
     let v1: V1 = serde_json::from_slice(man)
         .map_err(|e| ModelError::Corrupt(origin.into(), format!("manifest: {e}")))?;
@@ -316,14 +322,19 @@ mod tests {
         let mut old = manifest();
         old.compatible = vec!["0.0".into()];
         old.trained_with = "rhetor train --out m.rhm".into();
-        let e = read_manifest(&encode(&old, &0u8), "m.rhm").unwrap_err().to_string();
+        let e = read_manifest(&encode(&old, &0u8), "m.rhm")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("a model for rhetor 0.0"), "{e}");
         assert!(e.contains("retrain it with this rhetor"), "{e}");
         assert!(e.contains("rhetor train --out m.rhm"), "{e}");
         let mut v3 = bytes.clone();
         v3[8] = 3;
         let e = read_manifest(&v3, "m").unwrap_err().to_string();
-        assert!(e.contains("model format 3, this rhetor reads format 2"), "{e}");
+        assert!(
+            e.contains("model format 3, this rhetor reads format 2"),
+            "{e}"
+        );
         let e = manifest()
             .check_labels(&["A".into(), "C".into()], "m")
             .unwrap_err()
@@ -334,7 +345,8 @@ mod tests {
     #[test]
     fn a_format_1_file_upgrades_with_the_same_payload() {
         // A format-1 file as rhetor 0.1 wrote it.
-        let man = br#"{"name":"fast","rhetor_version":"0.1.0","trained_with":"x","trained_on":"y"}"#;
+        let man =
+            br#"{"name":"fast","rhetor_version":"0.1.0","trained_with":"x","trained_on":"y"}"#;
         let body = bincode::serialize(&vec![7u32, 8]).unwrap();
         let mut v1 = MAGIC.to_vec();
         v1.extend_from_slice(&1u32.to_le_bytes());
@@ -348,7 +360,10 @@ mod tests {
         assert!(e.contains("model format 1"), "{e}");
         let v2 = upgrade_v1(&v1, "old.rhm", ModelKind::Fast, vec!["A".into()]).unwrap();
         let (m, p): (Manifest, Vec<u32>) = decode(&v2, "new.rhm", ModelKind::Fast).unwrap();
-        assert_eq!((m.kind, m.name.as_str(), m.format), (ModelKind::Fast, "fast", 2));
+        assert_eq!(
+            (m.kind, m.name.as_str(), m.format),
+            (ModelKind::Fast, "fast", 2)
+        );
         assert_eq!(p, [7, 8]);
     }
 }

@@ -57,7 +57,10 @@ pub fn spans(prep: &Prepared, tags: &[TagProbs], threshold: f32) -> Vec<(Span, f
                 break;
             }
         }
-        out.push((Span::new(toks[s].start(), toks[k - 1].end()), sum / (k - s) as f32));
+        out.push((
+            Span::new(toks[s].start(), toks[k - 1].end()),
+            sum / (k - s) as f32,
+        ));
     }
     out
 }
@@ -178,7 +181,13 @@ mod tests {
     fn tags(v: &[f32]) -> Vec<TagProbs> {
         // P(inside) split as all-I, except values over 1 mean "a confident B".
         v.iter()
-            .map(|&p| if p > 1.0 { [0.0, 0.9, 0.1] } else { [1.0 - p, 0.0, p] })
+            .map(|&p| {
+                if p > 1.0 {
+                    [0.0, 0.9, 0.1]
+                } else {
+                    [1.0 - p, 0.0, p]
+                }
+            })
             .collect()
     }
 

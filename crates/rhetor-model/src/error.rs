@@ -41,7 +41,9 @@ pub enum ModelError {
         expected: ModelKind,
     },
     /// The model's labels are not the ones this rhetor uses.
-    #[error("{0}: the model's labels do not match this rhetor's ({1}); retrain it with this rhetor")]
+    #[error(
+        "{0}: the model's labels do not match this rhetor's ({1}); retrain it with this rhetor"
+    )]
     Labels(String, String),
     /// Truncated or corrupt.
     #[error("{0}: model file is truncated or corrupt ({1}); copy it again or retrain it with `rhetor train`")]

@@ -49,7 +49,10 @@ pub trait Classifier {
 
 /// The 14 technique names in index order: the labels of every technique model's manifest.
 pub fn technique_labels() -> Vec<String> {
-    Technique::ALL.iter().map(|t| t.name().to_string()).collect()
+    Technique::ALL
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect()
 }
 
 const _: () = assert!(Technique::ALL.len() == N_TECH);

@@ -5,17 +5,14 @@ use crate::pieces::{owners, windows, Pieces};
 use crate::NeuralError;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
-use rhetor_core::{Document, Technique};
-use rhetor_fast::Manifest;
+use rhetor_core::prepared::overlapping;
+use rhetor_core::Document;
+use rhetor_model::{container, Manifest, ModelKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tokenizers::Tokenizer;
 
-/// Number of techniques (the technique head's width).
-pub const N_TECH: usize = 14;
-
-/// A distribution over the techniques.
-pub type TechProbs = [f32; N_TECH];
+pub use rhetor_model::{TechProbs, N_TECH};
 
 /// The encoder and its heads: span tags (O/B/I) and technique scores for every wordpiece.
 pub struct Net {
@@ -166,7 +163,9 @@ impl NeuralModel {
 
     /// Decodes a model file's bytes; `origin` names them in errors.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<NeuralModel, NeuralError> {
-        let (manifest, payload): (Manifest, Payload) = rhetor_fast::format::decode(bytes, origin)?;
+        let (manifest, payload): (Manifest, Payload) =
+            container::decode(bytes, origin, ModelKind::Encoder)?;
+        manifest.check_labels(&rhetor_model::technique_labels(), origin)?;
         let device = Device::Cpu;
         let weights = candle_core::safetensors::load_buffer(&payload.weights, &device)
             .map_err(|e| NeuralError::Corrupt(origin.to_string(), e.to_string()))?;
@@ -184,7 +183,7 @@ impl NeuralModel {
     /// Loads a model file.
     pub fn load(path: &std::path::Path) -> Result<NeuralModel, NeuralError> {
         let bytes = std::fs::read(path)
-            .map_err(|e| rhetor_fast::ModelError::Io(path.display().to_string(), e))?;
+            .map_err(|e| rhetor_model::ModelError::Io(path.display().to_string(), e))?;
         NeuralModel::from_bytes(&bytes, &path.display().to_string())
     }
 
@@ -203,7 +202,7 @@ impl NeuralModel {
             tokenizer: self.tokenizer_json.clone(),
             weights,
         };
-        Ok(rhetor_fast::format::encode(&self.manifest, &payload))
+        Ok(container::encode(&self.manifest, &payload))
     }
 
     /// What the model says about itself.
@@ -316,23 +315,16 @@ pub(crate) fn batch_tensors(
 
 /// Mean technique distribution over the pieces that overlap a span (uniform when none do).
 pub fn span_techniques(probs: &PieceProbs, span: rhetor_core::Span) -> [f32; N_TECH] {
-    let sp = &probs.pieces.spans;
-    let first = sp.partition_point(|p| p.end() <= span.start());
+    let r = overlapping(&probs.pieces.spans, span);
+    if r.is_empty() {
+        return [1.0 / N_TECH as f32; N_TECH];
+    }
+    let n = r.len();
     let mut acc = [0f32; N_TECH];
-    let mut n = 0usize;
-    for (p, t) in sp[first..].iter().zip(&probs.techs[first..]) {
-        if p.start() >= span.end() {
-            break;
-        }
+    for t in &probs.techs[r] {
         for (a, b) in acc.iter_mut().zip(t) {
             *a += b;
         }
-        n += 1;
-    }
-    if n == 0 {
-        return [1.0 / N_TECH as f32; N_TECH];
     }
     acc.map(|a| a / n as f32)
 }
-
-const _: () = assert!(Technique::ALL.len() == N_TECH);

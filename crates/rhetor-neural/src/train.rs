@@ -12,8 +12,7 @@ use candle_core::{DType, Device, Tensor, Var, D};
 use candle_nn::{VarBuilder, VarMap};
 use rhetor_core::corpus::{Article, LabelRow};
 use rhetor_core::{score, Span, Technique};
-use rhetor_fast::linear::Lcg;
-use rhetor_fast::Manifest;
+use rhetor_model::{Lcg, Manifest};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,13 @@
 //! The one entry point: text in, [`Analysis`] out.
 
+use crate::ensemble::Ensemble;
 use rayon::prelude::*;
 use rhetor_attribution::Attributor;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
-use rhetor_core::{Analysis, Detection, Document, Span, Technique};
-use rhetor_fast::{FastModel, ModelError};
-use rhetor_neural::{Accurate, NeuralError, NeuralModel};
+use rhetor_core::{Analysis, Detection, Document, Prepared, Span, Technique};
+use rhetor_fast::FastModel;
+use rhetor_model::{container, Manifest, ModelError, ModelKind};
+use rhetor_neural::{NeuralError, NeuralModel};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -30,13 +32,6 @@ pub fn builtin_fast() -> Result<Arc<FastModel>, ModelError> {
     Ok(FAST.get_or_init(|| m).clone())
 }
 
-/// Which tier does the work.
-#[derive(Debug, Clone)]
-enum Tier {
-    Fast(Arc<FastModel>),
-    Accurate(Accurate),
-}
-
 /// Errors from the library facade.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -55,8 +50,8 @@ pub enum Error {
 /// Analyses texts with a loaded model. `&Analyzer` is `Sync`, and a clone shares the model (cheap).
 #[derive(Debug, Clone)]
 pub struct Analyzer {
-    /// Shared, so that cloning an analyzer (one per worker, per request) costs nothing.
-    tier: Tier,
+    /// The models, shared, so that cloning an analyzer (one per worker, per request) costs nothing.
+    models: Ensemble,
     /// Finds who says what, to give each span its voice; `None` skips it (bulk scoring).
     attributor: Option<&'static Attributor>,
     name: String,
@@ -67,7 +62,7 @@ impl Analyzer {
     /// The shipped default: the accurate tier (fine-tuned encoder ensembled with the fast model).
     pub fn load_default() -> Result<Analyzer, Error> {
         let neural = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "<built-in accurate model>")?;
-        Ok(Analyzer::from_accurate(Accurate::new(
+        Ok(Analyzer::new(Ensemble::accurate(
             Arc::new(neural),
             builtin_fast()?,
         )))
@@ -75,7 +70,7 @@ impl Analyzer {
 
     /// The shipped fast tier alone: megabytes per second, for bulk work.
     pub fn load_fast() -> Result<Analyzer, Error> {
-        Ok(Analyzer::from_shared(builtin_fast()?))
+        Ok(Analyzer::new(Ensemble::fast(builtin_fast()?)))
     }
 
     /// A model file written by `rhetor train`: a fast model, or an encoder (`--encoder`), which is
@@ -84,42 +79,38 @@ impl Analyzer {
         let bytes =
             std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
         let origin = path.display().to_string();
-        let manifest = rhetor_fast::format::read_manifest(&bytes, &origin)?;
-        if manifest.name == "accurate" {
-            let neural = NeuralModel::from_bytes(&bytes, &origin)?;
-            Ok(Analyzer::from_accurate(Accurate::new(
-                Arc::new(neural),
+        let manifest = container::read_manifest(&bytes, &origin)?;
+        Ok(Analyzer::new(match manifest.kind {
+            ModelKind::Encoder => Ensemble::accurate(
+                Arc::new(NeuralModel::from_bytes(&bytes, &origin)?),
                 builtin_fast()?,
-            )))
-        } else {
-            Ok(Analyzer::from_model(FastModel::from_bytes(
-                &bytes, &origin,
-            )?))
-        }
+            ),
+            ModelKind::Fast => Ensemble::fast(Arc::new(FastModel::from_bytes(&bytes, &origin)?)),
+            found => {
+                return Err(ModelError::WrongKind {
+                    origin,
+                    found,
+                    expected: ModelKind::Fast,
+                }
+                .into())
+            }
+        }))
     }
 
     /// Wraps a fast model already in memory.
     pub fn from_model(model: FastModel) -> Analyzer {
-        Analyzer::from_shared(Arc::new(model))
+        Analyzer::new(Ensemble::fast(Arc::new(model)))
     }
 
-    fn from_shared(model: Arc<FastModel>) -> Analyzer {
-        let m = model.manifest();
+    /// Wraps models already in memory.
+    pub fn new(models: Ensemble) -> Analyzer {
+        let m = match models.encoder() {
+            Some(e) => e.manifest(),
+            None => models.fast_model().manifest(),
+        };
         let name = format!("{}@{}", m.name, m.rhetor_version);
         Analyzer {
-            tier: Tier::Fast(model),
-            attributor: Some(Attributor::shared()),
-            name,
-            max_bytes: DEFAULT_MAX_BYTES,
-        }
-    }
-
-    /// Wraps an accurate-tier model already in memory.
-    pub fn from_accurate(model: Accurate) -> Analyzer {
-        let m = model.neural().manifest();
-        let name = format!("{}@{}", m.name, m.rhetor_version);
-        Analyzer {
-            tier: Tier::Accurate(model),
+            models,
             attributor: Some(Attributor::shared()),
             name,
             max_bytes: DEFAULT_MAX_BYTES,
@@ -150,28 +141,31 @@ impl Analyzer {
     }
 
     /// The manifest of the model doing the work (for the accurate tier, the encoder's).
-    pub fn manifest(&self) -> &rhetor_fast::Manifest {
-        match &self.tier {
-            Tier::Fast(m) => m.manifest(),
-            Tier::Accurate(a) => a.neural().manifest(),
+    pub fn manifest(&self) -> &Manifest {
+        match self.models.encoder() {
+            Some(e) => e.manifest(),
+            None => self.models.fast_model().manifest(),
         }
+    }
+
+    /// The models.
+    pub fn models(&self) -> &Ensemble {
+        &self.models
     }
 
     /// The fast model (alone, or the one the encoder is ensembled with).
     pub fn fast_model(&self) -> &FastModel {
-        match &self.tier {
-            Tier::Fast(m) => m,
-            Tier::Accurate(a) => a.fast(),
-        }
+        self.models.fast_model()
     }
 
     /// Technique spans of a document, without attribution, sorted and without duplicates (as in
     /// an [`Analysis`]).
     pub fn detect(&self, doc: &Document) -> Result<Vec<Detection>, Error> {
-        let mut dets = match &self.tier {
-            Tier::Fast(m) => m.predict(doc),
-            Tier::Accurate(a) => a.predict(doc)?,
-        };
+        self.detect_prepared(&Prepared::new(doc))
+    }
+
+    fn detect_prepared(&self, prep: &Prepared) -> Result<Vec<Detection>, Error> {
+        let mut dets = self.models.detect(prep)?;
         dets.sort_by_key(|d| (d.span, d.technique));
         dets.dedup_by_key(|d| (d.span, d.technique));
         Ok(dets)
@@ -179,10 +173,7 @@ impl Analyzer {
 
     /// One technique per given span row, for TC (a span listed k times gets its k best).
     pub fn classify_rows(&self, doc: &Document, spans: &[Span]) -> Result<Vec<Technique>, Error> {
-        Ok(match &self.tier {
-            Tier::Fast(m) => m.classify_rows(doc, spans),
-            Tier::Accurate(a) => a.classify_rows(doc, spans)?,
-        })
+        Ok(self.models.classify_rows(&Prepared::new(doc), spans)?)
     }
 
     /// Analyses a text.
@@ -193,7 +184,9 @@ impl Analyzer {
 
     /// Analyses a document already built.
     pub fn analyze_document(&self, doc: &Document) -> Result<Analysis, Error> {
-        let mut analysis = Analysis::new(doc, &self.name, self.detect(doc)?);
+        // The document is prepared once; every stage reads the same tokens.
+        let prep = Prepared::new(doc);
+        let mut analysis = Analysis::new(doc, &self.name, self.detect_prepared(&prep)?);
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
             let (atts, voices) = att.voices(doc, &spans);

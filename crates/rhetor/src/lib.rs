@@ -16,15 +16,21 @@
 /// Attribution: who says what, speakers, brat I/O and its scorer.
 pub use rhetor_attribution as attribution;
 pub use rhetor_core::{
-    analysis, corpus, score, span, taxonomy, text, Analysis, Detection, Document, Span,
-    SpeakerCounts, Technique, TechniqueSpan, Voice,
+    analysis, corpus, prepared, score, span, taxonomy, text, Alignment, Analysis, Detection,
+    Document, Prepared, Span, SpeakerCounts, Technique, TechniqueSpan, Voice,
 };
 /// The fast tier: training, cross-validation and decoding settings.
 pub use rhetor_fast as fast;
-pub use rhetor_fast::{FastModel, Manifest, ModelError};
-/// The accurate tier: the fine-tuned encoder, its training and its ensemble with the fast tier.
+pub use rhetor_fast::FastModel;
+/// What the tiers share: the model container and manifest, the decoder, the tier traits.
+pub use rhetor_model as model;
+pub use rhetor_model::{Manifest, ModelError, ModelKind};
+/// The accurate tier: the fine-tuned encoder and its training.
 pub use rhetor_neural as neural;
 
 mod analyzer;
+pub mod ensemble;
+pub mod tune;
 pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
+pub use ensemble::{Ensemble, Mixing};
 pub mod render;

@@ -1,10 +1,11 @@
 //! Tuning the ensemble (mixing weights and decoding thresholds) on held-out articles, with honest
 //! scores: each half of the held-out articles is scored with settings chosen on the other half.
 
-use crate::{Accurate, NeuralError, PieceProbs, Settings};
+use crate::ensemble::{Ensemble, Mixing, Readings};
 use rhetor_core::corpus::{Article, LabelRow};
 use rhetor_core::score::{self, Prf};
-use rhetor_core::{Span, Technique};
+use rhetor_core::{Prepared, Span, Technique};
+use rhetor_neural::{NeuralError, NeuralReading, Settings};
 
 /// What tuning found.
 #[derive(Debug, Clone)]
@@ -27,16 +28,23 @@ pub struct TuneReport {
     pub predictions: Vec<LabelRow>,
 }
 
+/// One held-out article with both tiers' readings, decoded under every setting tried.
 struct Cached<'a> {
     article: &'a Article,
-    probs: PieceProbs,
+    readings: Readings<'a>,
     gold: Vec<LabelRow>,
 }
 
-fn predict_all(acc: &Accurate, arts: &[&Cached], s: &Settings) -> Vec<LabelRow> {
+fn mixing(acc: &Ensemble, s: &Settings) -> Mixing {
+    Mixing::of(s, acc.fast_model())
+}
+
+fn predict_all(acc: &Ensemble, arts: &[&Cached], s: &Settings) -> Vec<LabelRow> {
+    let m = mixing(acc, s);
     arts.iter()
         .flat_map(|c| {
-            acc.predict_from(&c.article.doc, &c.probs, s)
+            c.readings
+                .detect(&m)
                 .iter()
                 .map(|d| LabelRow::predicted(&c.article.id, d))
                 .collect::<Vec<_>>()
@@ -44,11 +52,12 @@ fn predict_all(acc: &Accurate, arts: &[&Cached], s: &Settings) -> Vec<LabelRow> 
         .collect()
 }
 
-fn classify_all(acc: &Accurate, arts: &[&Cached], s: &Settings) -> Vec<LabelRow> {
+fn classify_all(acc: &Ensemble, arts: &[&Cached], s: &Settings) -> Vec<LabelRow> {
+    let m = mixing(acc, s);
     let mut out = Vec::new();
     for c in arts {
         let spans: Vec<Span> = c.gold.iter().map(|r| r.span).collect();
-        let techs = acc.classify_rows_from(&c.article.doc, &spans, &c.probs, s);
+        let techs = c.readings.classify_rows(&spans, &m);
         for (r, t) in c.gold.iter().zip(techs) {
             out.push(LabelRow {
                 technique: Some(t),
@@ -65,7 +74,7 @@ fn gold_of(arts: &[&Cached]) -> Vec<LabelRow> {
 
 /// Chooses settings on `arts`: span weight and threshold by SI + FLC/4, then the technique weight
 /// by TC, then the second-label threshold by FLC. `fixed` pins the two mixing weights (baselines).
-fn choose(acc: &Accurate, arts: &[&Cached], base: Settings, fixed: Option<(f32, f32)>) -> Settings {
+fn choose(acc: &Ensemble, arts: &[&Cached], base: Settings, fixed: Option<(f32, f32)>) -> Settings {
     let gold = gold_of(arts);
     let mut best = base;
     if let Some((_, t)) = fixed {
@@ -127,7 +136,7 @@ fn choose(acc: &Accurate, arts: &[&Cached], base: Settings, fixed: Option<(f32, 
 
 /// Cross-fitted predictions and TC rows: each half decoded with settings chosen on the other.
 fn cross_fit(
-    acc: &Accurate,
+    acc: &Ensemble,
     cached: &[Cached],
     base: Settings,
     fixed: Option<(f32, f32)>,
@@ -145,23 +154,31 @@ fn cross_fit(
     (pred, tc)
 }
 
-/// Tunes the ensemble of `acc` on held-out articles (which neither model was trained on).
+/// Tunes the ensemble of `acc` (which must have an encoder) on held-out articles, which neither
+/// model was trained on.
 pub fn tune(
-    acc: &Accurate,
+    acc: &Ensemble,
     articles: &[Article],
     labels: &[LabelRow],
     progress: &mut dyn FnMut(usize),
 ) -> Result<TuneReport, NeuralError> {
+    let Some(encoder) = acc.encoder() else {
+        return Err(NeuralError::Other(
+            "tuning mixes an encoder with the fast model: give an encoder (.rhn) model".into(),
+        ));
+    };
+    let preps: Vec<Prepared> = articles.iter().map(|a| Prepared::new(&a.doc)).collect();
     let mut cached = Vec::with_capacity(articles.len());
-    for (i, a) in articles.iter().enumerate() {
+    for (i, (a, prep)) in articles.iter().zip(&preps).enumerate() {
+        let neural = NeuralReading::new(prep, encoder.piece_probs(&a.doc)?);
         cached.push(Cached {
             article: a,
-            probs: acc.neural().piece_probs(&a.doc)?,
+            readings: Readings::new(prep, acc.fast_model().read(prep), Some(neural)),
             gold: labels.iter().filter(|r| r.id == a.id).cloned().collect(),
         });
         progress(i + 1);
     }
-    let base = acc.neural().settings();
+    let base = encoder.settings();
     let all: Vec<&Cached> = cached.iter().collect();
     let gold = gold_of(&all);
     let best = choose(acc, &all, base, None);

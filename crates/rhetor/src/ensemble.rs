@@ -1,0 +1,204 @@
+//! The ensemble above both tiers: each tier reads the shared prepared document once, their
+//! token-tag and technique probabilities are mixed here, and the shared decoder of `rhetor-model`
+//! turns the mix into spans. Neither tier knows the other.
+
+use rhetor_core::{Detection, Prepared, Span, Technique};
+use rhetor_fast::{FastModel, FastReading};
+use rhetor_model::{decode, Classifier, Decode, TagProbs, Tagger, TechProbs};
+use rhetor_neural::{NeuralError, NeuralModel, NeuralReading, Settings};
+use std::sync::Arc;
+
+/// How the encoder's opinion is mixed with the fast model's, and how the mix is decoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mixing {
+    /// Weight of the encoder's tag probabilities (0 = the fast model's only).
+    pub span_weight: f32,
+    /// Weight of the encoder's technique probabilities.
+    pub technique_weight: f32,
+    /// Thresholds and the repetition rule.
+    pub decode: Decode,
+}
+
+impl Mixing {
+    /// The mixing an encoder file carries, with the fast model's repetition rule.
+    pub fn of(s: &Settings, fast: &FastModel) -> Mixing {
+        Mixing {
+            span_weight: s.span_weight,
+            technique_weight: s.technique_weight,
+            decode: Decode {
+                threshold: s.threshold,
+                second_label: s.second_label,
+                repetition_rule: fast.decode().repetition_rule,
+            },
+        }
+    }
+}
+
+/// The models an analysis runs: the fast tier, alone or with the encoder.
+#[derive(Debug, Clone)]
+pub struct Ensemble {
+    fast: Arc<FastModel>,
+    encoder: Option<Arc<NeuralModel>>,
+}
+
+impl Ensemble {
+    /// The fast tier alone.
+    pub fn fast(fast: Arc<FastModel>) -> Ensemble {
+        Ensemble {
+            fast,
+            encoder: None,
+        }
+    }
+
+    /// The accurate tier: an encoder mixed with the fast model it was tuned against.
+    pub fn accurate(encoder: Arc<NeuralModel>, fast: Arc<FastModel>) -> Ensemble {
+        Ensemble {
+            fast,
+            encoder: Some(encoder),
+        }
+    }
+
+    /// The fast model.
+    pub fn fast_model(&self) -> &FastModel {
+        &self.fast
+    }
+
+    /// The encoder, when there is one.
+    pub fn encoder(&self) -> Option<&NeuralModel> {
+        self.encoder.as_deref()
+    }
+
+    /// Gives the encoder back (its `Arc`), when there is one.
+    pub fn into_encoder(self) -> Option<Arc<NeuralModel>> {
+        self.encoder
+    }
+
+    /// The mixing used by [`Ensemble::detect`]: the encoder file's, or the fast model's own decoding.
+    pub fn mixing(&self) -> Mixing {
+        match &self.encoder {
+            Some(e) => Mixing::of(&e.settings(), &self.fast),
+            None => Mixing {
+                span_weight: 0.0,
+                technique_weight: 0.0,
+                decode: self.fast.decode(),
+            },
+        }
+    }
+
+    /// Every tier's reading of a document (the encoder's is the expensive part).
+    pub fn read<'a>(&'a self, prep: &'a Prepared<'a>) -> Result<Readings<'a>, NeuralError> {
+        let neural = match &self.encoder {
+            Some(e) => Some(e.read(prep)?),
+            None => None,
+        };
+        Ok(Readings::new(prep, self.fast.read(prep), neural))
+    }
+
+    /// Technique spans of a prepared document.
+    pub fn detect(&self, prep: &Prepared) -> Result<Vec<Detection>, NeuralError> {
+        Ok(self.read(prep)?.detect(&self.mixing()))
+    }
+
+    /// One technique per given span row, for TC (a span listed k times gets its k best).
+    pub fn classify_rows(
+        &self,
+        prep: &Prepared,
+        spans: &[Span],
+    ) -> Result<Vec<Technique>, NeuralError> {
+        Ok(self.read(prep)?.classify_rows(spans, &self.mixing()))
+    }
+}
+
+/// The tiers' readings of one document with their token tags, decodable under any [`Mixing`]
+/// (tuning decodes the same readings many times).
+pub struct Readings<'a> {
+    prep: &'a Prepared<'a>,
+    fast: FastReading<'a>,
+    fast_tags: Vec<TagProbs>,
+    neural: Option<(NeuralReading<'a>, Vec<Option<TagProbs>>)>,
+}
+
+impl<'a> Readings<'a> {
+    /// Pairs the fast reading with the encoder's (if any) and computes both tiers' token tags.
+    pub fn new(
+        prep: &'a Prepared<'a>,
+        fast: FastReading<'a>,
+        neural: Option<NeuralReading<'a>>,
+    ) -> Readings<'a> {
+        let fast_tags = fast.tags();
+        let neural = neural.map(|n| {
+            let t = n.token_tags();
+            (n, t)
+        });
+        Readings {
+            prep,
+            fast,
+            fast_tags,
+            neural,
+        }
+    }
+
+    /// Token tags mixed under `m`: the fast model's where there is no encoder.
+    fn tags(&self, m: &Mixing) -> std::borrow::Cow<'_, [TagProbs]> {
+        let Some((_, neural)) = &self.neural else {
+            return self.fast_tags.as_slice().into();
+        };
+        let w = m.span_weight;
+        let mut tags = self.fast_tags.clone();
+        for (t, n) in tags.iter_mut().zip(neural) {
+            // A token the encoder does not see keeps the fast model's tags.
+            let Some(n) = n else { continue };
+            let inside = w * (n[1] + n[2]) + (1.0 - w) * (t[1] + t[2]);
+            let b = (w * n[1] + (1.0 - w) * t[1]).min(inside);
+            *t = [1.0 - inside, b, inside - b];
+        }
+        tags.into()
+    }
+
+    fn classifier<'s>(&'s self, m: &Mixing) -> Mixed<'s> {
+        Mixed {
+            fast: &self.fast,
+            neural: self.neural.as_ref().map(|(n, _)| n as &dyn Classifier),
+            weight: m.technique_weight,
+        }
+    }
+
+    /// Technique spans under `m`.
+    pub fn detect(&self, m: &Mixing) -> Vec<Detection> {
+        let rep = self.fast.repetitions();
+        decode::detect(
+            self.prep,
+            rep,
+            &self.tags(m),
+            &self.classifier(m),
+            &m.decode,
+        )
+    }
+
+    /// One technique per span row under `m`.
+    pub fn classify_rows(&self, spans: &[Span], m: &Mixing) -> Vec<Technique> {
+        let rep = self.fast.repetitions();
+        let rule = m.decode.repetition_rule;
+        decode::classify_rows(self.prep, rep, spans, &self.classifier(m), rule)
+    }
+}
+
+/// The fast model's technique probabilities, mixed with the encoder's when there is one.
+struct Mixed<'a> {
+    fast: &'a dyn Classifier,
+    neural: Option<&'a dyn Classifier>,
+    weight: f32,
+}
+
+impl Classifier for Mixed<'_> {
+    fn span_techniques(&self, span: Span) -> TechProbs {
+        let mut p = self.fast.span_techniques(span);
+        if let Some(n) = self.neural {
+            let w = self.weight;
+            for (p, q) in p.iter_mut().zip(n.span_techniques(span)) {
+                *p = w * q + (1.0 - w) * *p;
+            }
+        }
+        p
+    }
+}

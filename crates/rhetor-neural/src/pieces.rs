@@ -2,6 +2,7 @@
 //! the per-piece training targets derived from PTC spans.
 
 use crate::NeuralError;
+use rhetor_core::prepared::overlapping;
 use rhetor_core::{Document, Span, Technique};
 use tokenizers::Tokenizer;
 
@@ -135,14 +136,9 @@ pub fn targets(pieces: &Pieces, gold: &[(Technique, Span)]) -> Targets {
         }
     }
     for &(t, s) in gold {
-        // Binary search for the first piece that ends after the span starts.
-        let first = pieces.spans.partition_point(|p| p.end() <= s.start());
-        for (&p, bits) in pieces.spans[first..].iter().zip(&mut techs[first..]) {
-            if p.start() >= s.end() {
-                break;
-            }
-            if inside(p, s) {
-                *bits |= 1 << t.index();
+        for i in overlapping(&pieces.spans, s) {
+            if inside(pieces.spans[i], s) {
+                techs[i] |= 1 << t.index();
             }
         }
     }

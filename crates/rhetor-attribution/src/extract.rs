@@ -1,8 +1,9 @@
 //! The extractor: cue tagging, then one argument tagging per cue.
 
 use crate::features::*;
+use crate::lexicon::WordSet;
 use crate::linear::{take_u32, Decoder, Packed};
-use crate::prep::{class, Prepared, WordSet};
+use crate::prep::{class, Prepared};
 use crate::{Attribution, Attributions};
 use rhetor_core::{Document, Error, Result, Span};
 
@@ -163,10 +164,16 @@ impl Attributor {
 
     /// Finds the attributions of a document and resolves their speakers.
     pub fn extract(&self, doc: &Document) -> Attributions {
+        self.extract_prepared(&rhetor_core::Prepared::new(doc))
+    }
+
+    /// [`Attributor::extract`] on a document already prepared (tokens, lines and sentences shared
+    /// with the other stages of an analysis).
+    pub fn extract_prepared(&self, doc: &rhetor_core::Prepared) -> Attributions {
         let p = Prepared::new(doc);
         let cues = self.find_cues(&p);
         let atts = self.find_arguments(&p, &cues);
-        crate::speakers::resolve(doc, &p, atts)
+        crate::speakers::resolve(doc.doc(), &p, atts)
     }
 
     /// Cue token ranges, in text order.
@@ -355,7 +362,8 @@ impl Attributor {
     #[doc(hidden)]
     pub fn profile(&self, doc: &Document) -> [f64; 4] {
         let t0 = std::time::Instant::now();
-        let p = Prepared::new(doc);
+        let core = rhetor_core::Prepared::new(doc);
+        let p = Prepared::new(&core);
         let t1 = std::time::Instant::now();
         let cues = self.find_cues(&p);
         let t2 = std::time::Instant::now();

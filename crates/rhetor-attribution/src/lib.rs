@@ -31,7 +31,8 @@
 //!
 //! Both taggers are averaged perceptrons over hashed features (2^17 buckets each, one byte per
 //! weight through a log-spaced codebook), trained on PolNeAR train and embedded in the crate
-//! (`model/attribution.bin`, ~1 MB). To retrain it (about a minute on 2 cores, deterministic):
+//! (`model/attribution.bin`, ~1 MB, a `rhetor_model` container of kind `attribution` whose manifest
+//! holds the training command and the dev scores). To retrain it (about a minute on 2 cores, deterministic):
 //!
 //! ```text
 //! TUNE=1 cargo run --release -p rhetor-attribution --example train-attribution -- \
@@ -59,7 +60,7 @@ mod prep;
 pub mod speakers;
 pub mod train;
 
-pub use extract::Attributor;
+pub use extract::{Attributor, LABELS};
 pub use speakers::{Speaker, SpeakerKind};
 
 use rhetor_core::{Document, Prepared, Span};

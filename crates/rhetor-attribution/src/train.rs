@@ -7,13 +7,14 @@
 
 use crate::brat::{self, BratAttribution};
 use crate::eval::{Report, Scorer};
-use crate::extract::{tok_range, window, Attributor, Params};
+use crate::extract::{labels, tok_range, window, Attributor, Params};
 use crate::features::*;
 use crate::lexicon::WordSet;
 use crate::linear::Perceptron;
 use crate::prep::Prepared;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
 use rhetor_core::{Document, Error, Result};
+use rhetor_model::{Manifest, ModelKind};
 use std::path::Path;
 
 /// An article with its gold attributions.
@@ -265,6 +266,11 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
         params: Params::default(),
         cands,
         lex,
+        manifest: {
+            let mut m = Manifest::new(ModelKind::Attribution, "attribution", labels());
+            m.trained_on = format!("{} articles", docs.len());
+            m
+        },
     }
 }
 

@@ -79,21 +79,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let v: Vec<f32> = b.split(',').map(|x| x.parse()).collect::<Result<_, _>>()?;
         model = model.with_biases(v[0], v[1], v[2]);
     }
+    // The manifest: how to make this model again, and its scores on dev when given.
+    let mut manifest = model.manifest().clone();
+    let vars: String = ["TUNE", "EPOCHS", "CUE_BITS", "ARG_BITS", "BIASES"]
+        .iter()
+        .filter_map(|k| env(k).map(|v| format!("{k}={v} ")))
+        .collect();
+    manifest.trained_with = format!(
+        "{vars}cargo run --release -p rhetor-attribution --example train-attribution -- {}",
+        args.join(" ")
+    );
+    let dev = match args.get(2) {
+        Some(dev) => Some(read_corpus(&PathBuf::from(dev))?),
+        None => None,
+    };
+    if let Some(dev) = &dev {
+        let r = evaluate(&model, dev);
+        for (k, p) in [("content", &r.content), ("speaker", &r.speaker)] {
+            manifest
+                .scores
+                .insert(format!("dev_{k}_precision"), p.precision);
+            manifest.scores.insert(format!("dev_{k}_recall"), p.recall);
+            manifest.scores.insert(format!("dev_{k}_f1"), p.f1);
+        }
+    }
+    let model = model.with_manifest(manifest);
     let bytes = model.to_bytes();
     rhetor_core::corpus::write_atomic(&PathBuf::from(&args[1]), &bytes)?;
     eprintln!("wrote {} ({} bytes)", args[1], bytes.len());
-    if let Some(dev) = args.get(2) {
-        let dev = read_corpus(&PathBuf::from(dev))?;
+    if let Some(dev) = &dev {
         println!("train:\n{}", evaluate(&model, &docs));
-        println!("dev:\n{}", evaluate(&model, &dev));
+        println!("dev:\n{}", evaluate(&model, dev));
         if env("ORACLE").is_some() {
-            let [g, gc, pr, ok] = rhetor_attribution::train::cue_stats(&model, &dev);
+            let [g, gc, pr, ok] = rhetor_attribution::train::cue_stats(&model, dev);
             println!(
                 "dev cue heads: {g} gold ({gc} candidates), {pr} predicted, {ok} right: P {:.3} R {:.3}",
                 ok as f64 / pr as f64,
                 ok as f64 / g as f64
             );
-            for (w, miss, spur) in rhetor_attribution::train::cue_errors(&model, &dev)
+            for (w, miss, spur) in rhetor_attribution::train::cue_errors(&model, dev)
                 .iter()
                 .take(60)
             {
@@ -107,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             println!(
                 "dev from gold cues:\n{}",
-                rhetor_attribution::train::evaluate_gold_cues(&model, &dev)
+                rhetor_attribution::train::evaluate_gold_cues(&model, dev)
             );
         }
     }

@@ -1,12 +1,32 @@
 //! The extractor: cue tagging, then one argument tagging per cue.
 
 use crate::features::*;
-use crate::linear::{take_u32, Decoder, Packed};
-use crate::prep::{class, Prepared, WordSet};
+use crate::lexicon::WordSet;
+use crate::linear::{Decoder, Packed};
+use crate::prep::{class, Prepared};
 use crate::{Attribution, Attributions};
-use rhetor_core::{Document, Error, Result, Span};
+use rhetor_core::{Document, Span};
+use rhetor_model::container::{self, Manifest, ModelKind};
+use rhetor_model::ModelError;
+use serde::{Deserialize, Serialize};
 
-const MAGIC: &[u8; 8] = b"RHATTR02";
+/// The span roles the model finds (its manifest's labels).
+pub const LABELS: [&str; 3] = ["Cue", "Source", "Content"];
+
+/// What the model file holds after its manifest: the decoding biases, the learned cue-start
+/// lemmas and the two packed taggers.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    cue_bias: f32,
+    arg_bias: f32,
+    src_bias: f32,
+    /// Lemma hashes that may start a cue, sorted.
+    candidates: Vec<u64>,
+    /// The cue tagger, packed ([`Packed::write`]).
+    cue: Vec<u8>,
+    /// The argument tagger, packed.
+    arg: Vec<u8>,
+}
 
 /// Decoding knobs (tuned on PolNeAR dev; stored with the model).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +59,13 @@ pub struct Attributor {
     pub(crate) cands: WordSet,
     /// Lemma hashes of the built-in cue lexicon.
     pub(crate) lex: WordSet,
+    /// How it was trained and its scores.
+    pub(crate) manifest: Manifest,
+}
+
+/// The manifest's labels: [`LABELS`].
+pub(crate) fn labels() -> Vec<String> {
+    LABELS.iter().map(|l| l.to_string()).collect()
 }
 
 /// The token window the argument tagger sees for cue tokens `[c0, c1)`: the cue's sentence and its
@@ -99,74 +126,79 @@ impl Attributor {
         SHARED.get_or_init(Attributor::new)
     }
 
-    /// Loads a model written by [`Attributor::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Attributor> {
-        let mut buf = bytes;
-        if buf.len() < 8 || &buf[..8] != MAGIC {
-            return Err(Error::Invalid(
-                "attribution model: not a rhetor attribution model (bad magic)".into(),
-            ));
-        }
-        buf = &buf[8..];
-        let params = Params {
-            cue_bias: f32::from_bits(take_u32(&mut buf)?),
-            arg_bias: f32::from_bits(take_u32(&mut buf)?),
-            src_bias: f32::from_bits(take_u32(&mut buf)?),
+    /// Loads a model written by [`Attributor::to_bytes`] (a rhetor model container of kind
+    /// `attribution`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Attributor, ModelError> {
+        Attributor::from_bytes_named(bytes, "attribution model")
+    }
+
+    /// [`Attributor::from_bytes`], naming the bytes' origin (a path) in errors.
+    pub fn from_bytes_named(bytes: &[u8], origin: &str) -> Result<Attributor, ModelError> {
+        let (manifest, p): (Manifest, Payload) =
+            container::decode(bytes, origin, ModelKind::Attribution)?;
+        manifest.check_labels(&labels(), origin)?;
+        let corrupt = |e: String| ModelError::Payload(origin.into(), e);
+        let packed = |raw: &[u8], ntags: usize| {
+            let mut buf = raw;
+            let m = Packed::read(&mut buf).map_err(|e| corrupt(e.to_string()))?;
+            if m.ntags != ntags || !buf.is_empty() {
+                return Err(corrupt("tag sets or trailing bytes".into()));
+            }
+            Ok(m)
         };
-        let n = take_u32(&mut buf)? as usize;
-        if buf.len() < n * 8 {
-            return Err(Error::Invalid(
-                "attribution model: corrupt (candidates)".into(),
-            ));
-        }
-        let cands = WordSet::new(
-            buf[..n * 8]
-                .chunks_exact(8)
-                .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        );
-        buf = &buf[n * 8..];
-        let cue = Packed::read(&mut buf)?;
-        let arg = Packed::read(&mut buf)?;
-        if cue.ntags != CUE_TAGS || arg.ntags != ARG_TAGS || !buf.is_empty() {
-            return Err(Error::Invalid(
-                "attribution model: corrupt (tag sets or trailing bytes)".into(),
-            ));
-        }
         Ok(Attributor {
-            cue,
-            arg,
-            params,
-            cands,
+            cue: packed(&p.cue, CUE_TAGS)?,
+            arg: packed(&p.arg, ARG_TAGS)?,
+            params: Params {
+                cue_bias: p.cue_bias,
+                arg_bias: p.arg_bias,
+                src_bias: p.src_bias,
+            },
+            cands: WordSet::new(p.candidates),
             lex: lexicon_hashes(),
+            manifest,
         })
     }
 
     /// Serialises the model.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for x in [
-            self.params.cue_bias,
-            self.params.arg_bias,
-            self.params.src_bias,
-        ] {
-            out.extend_from_slice(&x.to_bits().to_le_bytes());
-        }
-        out.extend_from_slice(&(self.cands.as_slice().len() as u32).to_le_bytes());
-        for c in self.cands.as_slice() {
-            out.extend_from_slice(&c.to_le_bytes());
-        }
-        self.cue.write(&mut out);
-        self.arg.write(&mut out);
-        out
+        let (mut cue, mut arg) = (Vec::new(), Vec::new());
+        self.cue.write(&mut cue);
+        self.arg.write(&mut arg);
+        let payload = Payload {
+            cue_bias: self.params.cue_bias,
+            arg_bias: self.params.arg_bias,
+            src_bias: self.params.src_bias,
+            candidates: self.cands.as_slice().to_vec(),
+            cue,
+            arg,
+        };
+        container::encode(&self.manifest, &payload)
+    }
+
+    /// How the model was trained and its scores.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Sets the manifest (the training command and scores, for the model file).
+    pub fn with_manifest(mut self, manifest: Manifest) -> Attributor {
+        self.manifest = manifest;
+        self
     }
 
     /// Finds the attributions of a document and resolves their speakers.
     pub fn extract(&self, doc: &Document) -> Attributions {
+        self.extract_prepared(&rhetor_core::Prepared::new(doc))
+    }
+
+    /// [`Attributor::extract`] on a document already prepared (tokens, lines and sentences shared
+    /// with the other stages of an analysis).
+    pub fn extract_prepared(&self, doc: &rhetor_core::Prepared) -> Attributions {
         let p = Prepared::new(doc);
         let cues = self.find_cues(&p);
         let atts = self.find_arguments(&p, &cues);
-        crate::speakers::resolve(doc, &p, atts)
+        crate::speakers::resolve(doc.doc(), &p, atts)
     }
 
     /// Cue token ranges, in text order.
@@ -355,7 +387,8 @@ impl Attributor {
     #[doc(hidden)]
     pub fn profile(&self, doc: &Document) -> [f64; 4] {
         let t0 = std::time::Instant::now();
-        let p = Prepared::new(doc);
+        let core = rhetor_core::Prepared::new(doc);
+        let p = Prepared::new(&core);
         let t1 = std::time::Instant::now();
         let cues = self.find_cues(&p);
         let t2 = std::time::Instant::now();

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use rhetor_attribution::{Attributor, Voice};
-//! use rhetor_core::{Document, Span};
+//! use rhetor_core::{Document, Prepared, Span};
 //!
 //! let doc = Document::new(
 //!     "Foreign Ministry Spokesman Bahram Qassemi said the sanctions were \"a crime\". \
@@ -31,7 +31,8 @@
 //!
 //! Both taggers are averaged perceptrons over hashed features (2^17 buckets each, one byte per
 //! weight through a log-spaced codebook), trained on PolNeAR train and embedded in the crate
-//! (`model/attribution.bin`, ~1 MB). To retrain it (about a minute on 2 cores, deterministic):
+//! (`model/attribution.bin`, ~1 MB, a `rhetor_model` container of kind `attribution` whose manifest
+//! holds the training command and the dev scores). To retrain it (about a minute on 2 cores, deterministic):
 //!
 //! ```text
 //! TUNE=1 cargo run --release -p rhetor-attribution --example train-attribution -- \
@@ -53,15 +54,16 @@ pub mod brat;
 pub mod eval;
 mod extract;
 mod features;
+mod lexicon;
 mod linear;
 mod prep;
 pub mod speakers;
 pub mod train;
 
-pub use extract::Attributor;
+pub use extract::{Attributor, LABELS};
 pub use speakers::{Speaker, SpeakerKind};
 
-use rhetor_core::{Document, Span};
+use rhetor_core::{Document, Prepared, Span};
 use serde::{Deserialize, Serialize};
 
 /// The embedded model (see [`train`] for the command that makes it).
@@ -192,7 +194,12 @@ impl Attributor {
     /// Extracts the attributions of `doc` and gives the voice of each span: the one call an analyser
     /// needs to tag technique spans.
     pub fn voices(&self, doc: &Document, spans: &[Span]) -> (Attributions, Vec<Voice>) {
-        let atts = self.extract(doc);
+        self.voices_prepared(&Prepared::new(doc), spans)
+    }
+
+    /// [`Attributor::voices`] on a document already prepared (the analyser's, shared by its tiers).
+    pub fn voices_prepared(&self, doc: &Prepared, spans: &[Span]) -> (Attributions, Vec<Voice>) {
+        let atts = self.extract_prepared(doc);
         let v = atts.voices(spans);
         (atts, v)
     }

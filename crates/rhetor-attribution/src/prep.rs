@@ -1,7 +1,9 @@
-//! A document prepared for the taggers: tokens with hashed word forms, sentence and paragraph ids,
-//! and quotation regions (straight and curly quotes, quotes running over several paragraphs).
+//! A document prepared for the taggers, on top of the shared [`rhetor_core::Prepared`] (tokens,
+//! lines, sentences): tokens with hashed word forms, sentence and paragraph ids, and quotation
+//! regions (straight and curly quotes, quotes running over several paragraphs).
 
-use rhetor_core::{Document, Span, TokenKind};
+use crate::lexicon::{fx, hash_str, lexicon};
+use rhetor_core::{Span, TokenKind};
 
 /// Punctuation classes of a token.
 pub(crate) mod class {
@@ -59,55 +61,6 @@ pub(crate) struct Prepared<'a> {
     pub n_quote: Vec<u32>,
 }
 
-/// A set of word hashes with a 1024-bit filter in front: most lookups (words not in the set) end
-/// after one bit test.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct WordSet {
-    bloom: [u64; 16],
-    sorted: Vec<u64>,
-}
-
-impl WordSet {
-    pub fn new(mut v: Vec<u64>) -> WordSet {
-        v.sort_unstable();
-        v.dedup();
-        let mut bloom = [0u64; 16];
-        for &h in &v {
-            let b = (h >> 54) as usize;
-            bloom[b >> 6] |= 1 << (b & 63);
-        }
-        WordSet { bloom, sorted: v }
-    }
-
-    #[inline]
-    pub fn contains(&self, h: u64) -> bool {
-        let b = (h >> 54) as usize;
-        self.bloom[b >> 6] & (1 << (b & 63)) != 0 && self.sorted.binary_search(&h).is_ok()
-    }
-
-    pub fn len(&self) -> usize {
-        self.sorted.len()
-    }
-
-    /// The hashes, sorted.
-    pub fn as_slice(&self) -> &[u64] {
-        &self.sorted
-    }
-}
-
-pub(crate) const fn fx(mut h: u64, x: u64) -> u64 {
-    h = (h.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
-    h
-}
-
-pub(crate) fn hash_str(s: &str) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in s.bytes() {
-        h = fx(h, b as u64);
-    }
-    fx(h, 0xff)
-}
-
 /// Lower-cases into `buf` (ASCII fast path); curly apostrophes become straight.
 pub(crate) fn lower_into(s: &str, buf: &mut String) {
     buf.clear();
@@ -144,73 +97,6 @@ pub(crate) fn lemma(w: &str) -> &str {
         return &w[..n - 1];
     }
     w
-}
-
-const PRONOUNS: &[&str] = &[
-    "he", "she", "they", "i", "we", "it", "you", "who", "which", "his", "her", "their", "him",
-    "them", "us", "me",
-];
-
-const TITLES: &[&str] = &[
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "sen",
-    "rep",
-    "gov",
-    "gen",
-    "president",
-    "senator",
-    "governor",
-    "spokesman",
-    "spokeswoman",
-    "spokesperson",
-    "secretary",
-    "minister",
-    "chairman",
-    "director",
-    "judge",
-    "mayor",
-    "rev",
-    "candidate",
-    "representative",
-    "congressman",
-    "congresswoman",
-    "official",
-    "officials",
-    "adviser",
-    "advisor",
-    "aide",
-    "leader",
-    "chief",
-    "ceo",
-];
-
-struct WordLists {
-    pronouns: WordSet,
-    titles: WordSet,
-    abbrevs: WordSet,
-}
-
-/// Words whose period does not end a sentence.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "gen", "gov", "sen", "rep", "reps", "lt", "col",
-    "sgt", "capt", "cmdr", "adm", "maj", "prof", "rev", "hon", "inc", "co", "corp", "ltd", "vs",
-    "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "mt", "ft", "ave",
-    "dept", "est", "approx", "fig", "vol", "pp", "ed", "eds", "al", "etc",
-];
-
-fn word_lists() -> &'static WordLists {
-    static L: std::sync::OnceLock<WordLists> = std::sync::OnceLock::new();
-    L.get_or_init(|| {
-        let h = |v: &[&str]| WordSet::new(v.iter().map(|w| hash_str(w)).collect());
-        WordLists {
-            pronouns: h(PRONOUNS),
-            titles: h(TITLES),
-            abbrevs: h(ABBREVIATIONS),
-        }
-    })
 }
 
 fn shape(s: &str) -> u8 {
@@ -280,40 +166,30 @@ fn hashes(s: &str, buf: &mut String) -> (u64, u64, u64) {
     (w, lem, fx(fx(hs, 0xff), 3))
 }
 
-fn is_upper_start(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| {
-        c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '“' | '\'' | '‘')
-    })
-}
-
 impl<'a> Prepared<'a> {
-    pub fn new(doc: &'a Document) -> Prepared<'a> {
+    /// Builds on the shared prepared document: its tokens, lines (paragraphs) and sentences.
+    pub fn new(doc: &'a rhetor_core::Prepared) -> Prepared<'a> {
         let text = doc.text();
         let raw = doc.tokens();
-        let lists = word_lists();
+        let lines = doc.lines();
+        let lex = lexicon();
         let mut toks: Vec<Tok> = Vec::with_capacity(raw.len());
         let mut buf = String::new();
-        // Paragraphs are lines. Sentences end at a line break, or after ". ! ?" (and closing quotes
-        // or brackets right after) when a space and an upper-case letter, digit or opening quote
-        // follow; a period after a short capitalised word ("Mr.", "U.S.") ends none.
-        let (mut para, mut sent) = (0u32, 0u32);
-        let mut end_cand = false;
-        let mut sents: Vec<(u32, u32)> = Vec::new();
+        let sents: Vec<(u32, u32)> = doc
+            .sentences()
+            .iter()
+            .map(|s| (s.tokens.start as u32, s.tokens.end as u32))
+            .collect();
+        // Paragraphs are lines with tokens, numbered densely.
+        let mut para = 0u32;
+        let mut sent = 0u32;
         for (i, t) in raw.iter().enumerate() {
             let s = &text[t.byte_start..t.byte_end];
-            if i > 0 {
-                let prev = &raw[i - 1];
-                let gap = &text[prev.byte_end..t.byte_start];
-                let new_sent = if gap.contains('\n') {
-                    para += 1;
-                    true
-                } else {
-                    end_cand && !gap.is_empty() && is_upper_start(s)
-                };
-                if new_sent {
-                    sents.push((sents.last().map_or(0, |x| x.1), i as u32));
-                    sent += 1;
-                }
+            if i > 0 && lines[i] != lines[i - 1] {
+                para += 1;
+            }
+            if sents[sent as usize].1 as usize <= i {
+                sent += 1;
             }
             let (class, shape_v) = if t.kind == TokenKind::Word {
                 (class::WORD, shape(s))
@@ -331,30 +207,13 @@ impl<'a> Prepared<'a> {
                 };
                 (cl, 4)
             };
-            // Sentence-end candidates for the next token.
-            let adjacent = i > 0 && raw[i - 1].byte_end == t.byte_start;
-            end_cand = match s {
-                "!" | "?" => true,
-                "." => {
-                    let abbrev = adjacent && raw[i - 1].kind == TokenKind::Word && {
-                        let prev = &text[raw[i - 1].byte_start..raw[i - 1].byte_end];
-                        let mut cs = prev.chars();
-                        let single_cap =
-                            cs.next().is_some_and(char::is_uppercase) && cs.next().is_none();
-                        single_cap || prev.contains('.') || lists.abbrevs.contains(toks[i - 1].w)
-                    };
-                    !abbrev || end_cand
-                }
-                "\"" | "”" | "’" | "'" | ")" => end_cand && adjacent,
-                _ => false,
-            };
             let (w, lem, suf) = hashes(s, &mut buf);
             let mut flags = 0u8;
             if t.kind == TokenKind::Word {
-                if lists.pronouns.contains(w) {
+                if lex.pronouns.contains(w) {
                     flags |= flag::PRONOUN;
                 }
-                if lists.titles.contains(w) {
+                if lex.tagger_titles.contains(w) {
                     flags |= flag::TITLE;
                 }
             }
@@ -375,9 +234,6 @@ impl<'a> Prepared<'a> {
                 sent,
                 para,
             });
-        }
-        if !toks.is_empty() {
-            sents.push((sents.last().map_or(0, |x| x.1), toks.len() as u32));
         }
         let mut paras: Vec<(u32, u32)> = Vec::new();
         for (i, t) in toks.iter().enumerate() {
@@ -553,6 +409,7 @@ impl<'a> Prepared<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rhetor_core::Document;
 
     #[test]
     fn one_pass_hashes_match_the_string_hashes() {
@@ -573,45 +430,38 @@ mod tests {
         }
     }
 
-    fn sents(text: &str) -> Vec<String> {
-        let doc = Document::new(text).unwrap();
-        let p = Prepared::new(&doc);
-        p.sents
-            .iter()
-            .map(|&(s, e)| {
-                let a = p.toks[s as usize].span.start();
-                let b = p.toks[e as usize - 1].span.end();
-                doc.slice(Span::new(a, b)).to_string()
-            })
-            .collect()
-    }
-
     #[test]
-    fn sentences_and_paragraphs() {
+    fn sentences_and_paragraphs_come_from_the_shared_document() {
+        let doc = Document::new("A b.\n\nC d. E f.").unwrap();
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
+        assert_eq!(p.paras, [(0, 3), (3, 9)]);
+        assert_eq!(p.sents, [(0, 3), (3, 6), (6, 9)]);
+        let ids: Vec<(u32, u32)> = p.toks.iter().map(|t| (t.sent, t.para)).collect();
         assert_eq!(
-            sents("Title\n\nMr. Smith met U.S. officials. They left! \"Go,\" he said. “No.” Then.\nLast"),
+            ids,
             [
-                "Title",
-                "Mr. Smith met U.S. officials.",
-                "They left!",
-                "\"Go,\" he said.",
-                "“No.”",
-                "Then.",
-                "Last"
+                (0, 0),
+                (0, 0),
+                (0, 0),
+                (1, 1),
+                (1, 1),
+                (1, 1),
+                (2, 1),
+                (2, 1),
+                (2, 1)
             ]
         );
-        let doc = Document::new("A b.\n\nC d. E f.").unwrap();
-        let p = Prepared::new(&doc);
-        assert_eq!(p.paras.len(), 2);
-        assert_eq!(p.sents.len(), 3);
-        assert_eq!(p.toks.iter().map(|t| t.para).max(), Some(1));
+        assert!(p.toks[3].flags & flag::SENT_START != 0 && p.toks[3].flags & flag::PARA_START != 0);
+        assert!(p.toks[6].flags & flag::SENT_START != 0 && p.toks[6].flags & flag::PARA_START == 0);
     }
 
     #[test]
     fn quotes_straight_curly_and_over_paragraphs() {
         let text = "He said: \"one two\" and “three.”\n\n“Four, five.\n\n“Six seven.” Done \"x";
         let doc = Document::new(text).unwrap();
-        let p = Prepared::new(&doc);
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
         let quoted: Vec<&str> = p
             .toks
             .iter()

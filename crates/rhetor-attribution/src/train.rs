@@ -7,12 +7,14 @@
 
 use crate::brat::{self, BratAttribution};
 use crate::eval::{Report, Scorer};
-use crate::extract::{tok_range, window, Attributor, Params};
+use crate::extract::{labels, tok_range, window, Attributor, Params};
 use crate::features::*;
+use crate::lexicon::WordSet;
 use crate::linear::Perceptron;
-use crate::prep::{Prepared, WordSet};
+use crate::prep::Prepared;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
 use rhetor_core::{Document, Error, Result};
+use rhetor_model::{Manifest, ModelKind};
 use std::path::Path;
 
 /// An article with its gold attributions.
@@ -86,100 +88,13 @@ impl Default for TrainOptions {
     }
 }
 
-/// Auxiliaries, negations and adverbs that open a cue ("has said", "did not deny", "also noted")
-/// but are not its head.
-const NOT_HEAD: &[&str] = &[
-    "is",
-    "was",
-    "are",
-    "were",
-    "be",
-    "been",
-    "being",
-    "am",
-    "has",
-    "have",
-    "had",
-    "having",
-    "do",
-    "does",
-    "did",
-    "not",
-    "n't",
-    "never",
-    "also",
-    "would",
-    "could",
-    "will",
-    "can",
-    "may",
-    "might",
-    "should",
-    "must",
-    "shall",
-    "further",
-    "then",
-    "later",
-    "again",
-    "already",
-    "still",
-    "just",
-    "repeatedly",
-    "publicly",
-    "previously",
-    "recently",
-    "reportedly",
-    "first",
-    "once",
-    "he's",
-    "she's",
-    "it's",
-    "they're",
-    "i'm",
-    "we're",
-    "who's",
-    "doesn't",
-    "didn't",
-    "isn't",
-    "wasn't",
-    "hasn't",
-    "haven't",
-    "won't",
-    "wouldn't",
-    "can't",
-    "couldn't",
-    "to",
-    "going",
-    "even",
-    "only",
-    "often",
-    "always",
-    "long",
-    "now",
-    "since",
-    "quickly",
-    "all",
-    "both",
-    "has been",
-    "'s",
-    "’s",
-];
-
 /// The cue of a gold attribution as the extractor would find it: its head (the first word of the
 /// gold cue that is neither an auxiliary nor an adverb, preferring lexicon words) and
 /// [`cue_extent`].
 fn gold_cue(p: &Prepared, a: &BratAttribution, mask: &[u8]) -> Option<(usize, usize)> {
     let (s, e) = tok_range(p, *a.cue.first()?)?;
-    static SKIP: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
-    let skip = SKIP.get_or_init(|| {
-        let mut v: Vec<u64> = NOT_HEAD
-            .iter()
-            .map(|w| crate::prep::hash_str(&w.replace('’', "'")))
-            .collect();
-        v.sort_unstable();
-        v
-    });
-    let content_word = |k: usize| skip.binary_search(&p.toks[k].w).is_err();
+    let skip = &crate::lexicon::lexicon().cue_openers;
+    let content_word = |k: usize| !skip.contains(p.toks[k].w);
     let head = (s..e)
         .find(|&k| mask[k] & 4 != 0 && content_word(k))
         .or_else(|| (s..e).find(|&k| content_word(k)))
@@ -227,7 +142,8 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
         let (mut cov_tok, mut all_tok) = (0usize, 0usize);
         for &di in &order {
             let d = &docs[di];
-            let p = Prepared::new(&d.doc);
+            let core = rhetor_core::Prepared::new(&d.doc);
+            let p = Prepared::new(&core);
             let n = p.toks.len();
             // Gold cues.
             cue_mask(&p, &cands, &lex, &mut mask);
@@ -350,6 +266,11 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
         params: Params::default(),
         cands,
         lex,
+        manifest: {
+            let mut m = Manifest::new(ModelKind::Attribution, "attribution", labels());
+            m.trained_on = format!("{} articles", docs.len());
+            m
+        },
     }
 }
 
@@ -358,7 +279,8 @@ fn learn_candidates(docs: &[GoldDoc], rate: f64, lex: &WordSet) -> WordSet {
     let mut seen: std::collections::HashMap<u64, (u32, u32)> = Default::default();
     let mut mask = Vec::new();
     for d in docs {
-        let p = Prepared::new(&d.doc);
+        let core = rhetor_core::Prepared::new(&d.doc);
+        let p = Prepared::new(&core);
         let mut start = vec![false; p.toks.len()];
         cue_mask(&p, &WordSet::default(), lex, &mut mask);
         for a in &d.atts {
@@ -410,7 +332,8 @@ pub fn evaluate_gold_cues(att: &Attributor, docs: &[GoldDoc]) -> Report {
     let mut sc = Scorer::new();
     let mut mask = Vec::new();
     for d in docs {
-        let p = Prepared::new(&d.doc);
+        let core = rhetor_core::Prepared::new(&d.doc);
+        let p = Prepared::new(&core);
         cue_mask(&p, &att.cands, &att.lex, &mut mask);
         let mut cues: Vec<(usize, usize)> = d
             .atts
@@ -433,7 +356,8 @@ pub fn cue_stats(att: &Attributor, docs: &[GoldDoc]) -> [usize; 4] {
     let mut r = [0usize; 4];
     let mut mask = Vec::new();
     for d in docs {
-        let p = Prepared::new(&d.doc);
+        let core = rhetor_core::Prepared::new(&d.doc);
+        let p = Prepared::new(&core);
         cue_mask(&p, &att.cands, &att.lex, &mut mask);
         let mut heads: Vec<usize> = d
             .atts
@@ -461,7 +385,8 @@ pub fn cue_errors(att: &Attributor, docs: &[GoldDoc]) -> Vec<(String, usize, usi
     let mut m: std::collections::HashMap<String, (usize, usize)> = Default::default();
     let mut mask = Vec::new();
     for d in docs {
-        let p = Prepared::new(&d.doc);
+        let core = rhetor_core::Prepared::new(&d.doc);
+        let p = Prepared::new(&core);
         cue_mask(&p, &att.cands, &att.lex, &mut mask);
         let mut heads: Vec<usize> = d
             .atts

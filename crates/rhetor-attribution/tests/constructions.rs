@@ -3,6 +3,7 @@
 
 use rhetor_attribution::{Attribution, Attributions, Attributor, SpeakerKind, Voice};
 use rhetor_core::{Document, Span};
+use rhetor_model::ModelKind;
 
 const IRAN: &str = "Iran rejects new sanctions
 
@@ -339,6 +340,29 @@ fn model_bytes_round_trip_and_corruption_is_an_error() {
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(Attributor::from_bytes(&extra).is_err());
+}
+
+#[test]
+fn the_model_is_a_checked_attribution_container() {
+    let m = Attributor::shared();
+    let man = m.manifest();
+    assert_eq!(man.kind, ModelKind::Attribution);
+    assert_eq!(man.labels, rhetor_attribution::LABELS);
+    assert!(man.scores["dev_content_f1"] > 0.7, "{:?}", man.scores);
+    assert!(man.trained_with.contains("train-attribution"));
+    // The same payload under another kind, or with other labels, is refused before use.
+    let mut fast = man.clone();
+    fast.kind = ModelKind::Fast;
+    let bytes = m.clone().with_manifest(fast).to_bytes();
+    let e = Attributor::from_bytes_named(&bytes, "x.bin")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("x.bin") && e.contains("fast model"), "{e}");
+    let mut other = man.clone();
+    other.labels.pop();
+    let bytes = m.clone().with_manifest(other).to_bytes();
+    let e = Attributor::from_bytes(&bytes).unwrap_err().to_string();
+    assert!(e.contains("labels"), "{e}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod corpus;
 pub mod error;
 pub mod prepared;
 pub mod score;
+pub mod sentence;
 pub mod span;
 pub mod taxonomy;
 pub mod text;

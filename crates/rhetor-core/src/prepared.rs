@@ -54,7 +54,7 @@ pub fn align(items: &[Span], span: Span, mode: Alignment) -> Option<Range<usize>
 /// A sentence: its character span and the tokens it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sentence {
-    /// Code-point span, trimmed of surrounding white space.
+    /// Code-point span, from its first token's start to its last token's end.
     pub span: Span,
     /// Its tokens (indexes into [`Prepared::tokens`]).
     pub tokens: Range<usize>,
@@ -146,15 +146,18 @@ impl<'a> Prepared<'a> {
         overlapping(&self.spans, span)
     }
 
-    /// The sentences, in text order (see [`Document::sentences`] for the rule).
+    /// The sentences, in text order (the rule is [`crate::sentence`]'s: a line break always ends
+    /// one; "Mr. Smith", "U.S. officials" do not).
     pub fn sentences(&self) -> &[Sentence] {
         self.sentences.get_or_init(|| {
-            self.doc
-                .sentences()
+            crate::sentence::split(self.text(), &self.tokens)
                 .into_iter()
-                .map(|span| Sentence {
-                    span,
-                    tokens: self.tokens_in(span),
+                .map(|tokens| Sentence {
+                    span: Span::new(
+                        self.spans[tokens.start].start(),
+                        self.spans[tokens.end - 1].end(),
+                    ),
+                    tokens,
                 })
                 .collect()
         })

@@ -175,13 +175,6 @@ impl Document {
     pub fn tokens(&self) -> Vec<Token> {
         tokenize(&self.text)
     }
-
-    /// Splits the text into sentences. A line break always ends a sentence (PTC puts one sentence per
-    /// line); within a line, `.`, `!` or `?` (and closing quotes after them) followed by a space and an
-    /// upper-case letter, digit or opening quote ends one too.
-    pub fn sentences(&self) -> Vec<Span> {
-        sentences(&self.text, |b| self.char_of(b))
-    }
 }
 
 fn memchr0(bytes: &[u8]) -> Option<usize> {
@@ -300,73 +293,6 @@ fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
-fn sentences(text: &str, char_of: impl Fn(usize) -> usize) -> Vec<Span> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut line_start = 0usize;
-    let push = |out: &mut Vec<Span>, s: usize, e: usize| {
-        // Trim whitespace so sentence spans start and end on visible text.
-        let seg = &text[s..e];
-        let lead = seg.len() - seg.trim_start().len();
-        let trail = seg.len() - seg.trim_end().len();
-        if lead + trail < seg.len() {
-            out.push(Span::new(char_of(s + lead), char_of(e - trail)));
-        }
-    };
-    for (i, &byte) in bytes
-        .iter()
-        .enumerate()
-        .chain(std::iter::once((bytes.len(), &b'\n')))
-    {
-        if byte != b'\n' {
-            continue;
-        }
-        let line = &text[line_start..i];
-        let mut s = line_start;
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
-        let mut k = 0;
-        while k < chars.len() {
-            let (_, c) = chars[k];
-            if matches!(c, '.' | '!' | '?') {
-                let mut j = k + 1;
-                while j < chars.len()
-                    && matches!(chars[j].1, '"' | '\'' | '”' | '’' | ')' | '.' | '!' | '?')
-                {
-                    j += 1;
-                }
-                if j + 1 < chars.len() && chars[j].1 == ' ' {
-                    let n = chars[j + 1].1;
-                    let prev_word: String = chars[..k]
-                        .iter()
-                        .rev()
-                        .take_while(|(_, ch)| ch.is_alphanumeric())
-                        .map(|&(_, ch)| ch)
-                        .collect();
-                    // "Mr. Smith", "U.S. officials": a short capitalised abbreviation does not end a sentence.
-                    let abbrev = c == '.'
-                        && prev_word.chars().count() <= 3
-                        && prev_word.chars().any(|x| x.is_uppercase());
-                    if !abbrev
-                        && (n.is_uppercase()
-                            || n.is_ascii_digit()
-                            || matches!(n, '"' | '“' | '\'' | '‘'))
-                    {
-                        let end = line_start + chars[j].0;
-                        push(&mut out, s, end);
-                        s = end;
-                        k = j;
-                        continue;
-                    }
-                }
-            }
-            k += 1;
-        }
-        push(&mut out, s, i);
-        line_start = (i + 1).min(bytes.len());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,9 +308,9 @@ mod tests {
             assert_eq!(doc.slice(t.span), by_chars);
             assert_eq!(t.text(text), by_chars);
         }
-        for s in doc.sentences() {
-            let by_chars: String = chars[s.start()..s.end()].iter().collect();
-            assert_eq!(doc.slice(s), by_chars);
+        for s in crate::Prepared::new(&doc).sentences() {
+            let by_chars: String = chars[s.span.start()..s.span.end()].iter().collect();
+            assert_eq!(doc.slice(s.span), by_chars);
         }
         for c in 0..=chars.len() {
             let b = doc.byte_of(c);
@@ -441,7 +367,8 @@ mod tests {
             "Title here\n\nFirst one. Second one! Mr. Smith said \"no.\" Then.\r\nLast",
         )
         .unwrap();
-        let s: Vec<&str> = doc.sentences().iter().map(|&s| doc.slice(s)).collect();
+        let p = crate::Prepared::new(&doc);
+        let s: Vec<&str> = p.sentences().iter().map(|s| doc.slice(s.span)).collect();
         assert_eq!(
             s,
             [

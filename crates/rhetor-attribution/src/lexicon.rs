@@ -1,0 +1,209 @@
+//! The word lists (`data/*.txt`, one file per concept, each word in one file) as hashed sets,
+//! loaded once and shared by the taggers' features and the speaker resolver. A set a stage asks
+//! about may be the union of several files (the cue tagger's titles are the honorifics, the titles
+//! and a few words of its own).
+
+use rhetor_core::sentence::word_list;
+use std::sync::OnceLock;
+
+/// A set of word hashes with a 1024-bit filter in front: most lookups (words not in the set) end
+/// after one bit test.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WordSet {
+    bloom: [u64; 16],
+    sorted: Vec<u64>,
+}
+
+impl WordSet {
+    pub fn new(mut v: Vec<u64>) -> WordSet {
+        v.sort_unstable();
+        v.dedup();
+        let mut bloom = [0u64; 16];
+        for &h in &v {
+            let b = (h >> 54) as usize;
+            bloom[b >> 6] |= 1 << (b & 63);
+        }
+        WordSet { bloom, sorted: v }
+    }
+
+    #[inline]
+    pub fn contains(&self, h: u64) -> bool {
+        let b = (h >> 54) as usize;
+        self.bloom[b >> 6] & (1 << (b & 63)) != 0 && self.sorted.binary_search(&h).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// The hashes, sorted.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.sorted
+    }
+}
+
+pub(crate) const fn fx(mut h: u64, x: u64) -> u64 {
+    h = (h.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    h
+}
+
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in s.bytes() {
+        h = fx(h, b as u64);
+    }
+    fx(h, 0xff)
+}
+
+/// A word's key: lower case, curly apostrophes straightened, a possessive ('s) and a final period
+/// dropped, hashed. No allocation. For a lower-case word with neither, the same as [`hash_str`]
+/// (a token's lower-case hash).
+pub(crate) fn key(w: &str) -> u64 {
+    let w = w
+        .strip_suffix("’s")
+        .or_else(|| w.strip_suffix("'s"))
+        .or_else(|| w.strip_suffix('’'))
+        .unwrap_or(w);
+    let w = w.strip_suffix('.').unwrap_or(w);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut buf = [0u8; 4];
+    for c in w.chars() {
+        if c.is_ascii() {
+            h = fx(h, c.to_ascii_lowercase() as u64);
+        } else if c == '’' || c == '‘' {
+            h = fx(h, b'\'' as u64);
+        } else {
+            for l in c.to_lowercase() {
+                for &b in l.encode_utf8(&mut buf).as_bytes() {
+                    h = fx(h, b as u64);
+                }
+            }
+        }
+    }
+    fx(h, 0xff)
+}
+
+/// The list files.
+mod file {
+    pub const HONORIFICS: &str = include_str!("../data/honorifics.txt");
+    pub const PRONOUNS: &str = include_str!("../data/pronouns.txt");
+    pub const OBJECT_PRONOUNS: &str = include_str!("../data/object-pronouns.txt");
+    pub const TITLES: &str = include_str!("../data/titles.txt");
+    pub const TAGGER_TITLES: &str = include_str!("../data/tagger-titles.txt");
+    pub const NAME_TITLES: &str = include_str!("../data/name-titles.txt");
+    pub const STOP_WORDS: &str = include_str!("../data/stop-words.txt");
+    pub const ORG_NOUNS: &str = include_str!("../data/org-nouns.txt");
+    pub const ORG_NAMES: &str = include_str!("../data/org-names.txt");
+    pub const ORG_DESCRIPTIONS: &str = include_str!("../data/org-descriptions.txt");
+    pub const GROUP_HEADS: &str = include_str!("../data/group-heads.txt");
+    pub const FEMALE_NAMES: &str = include_str!("../data/female-names.txt");
+    pub const FEMALE_TITLES: &str = include_str!("../data/female-titles.txt");
+    pub const MALE_TITLES: &str = include_str!("../data/male-titles.txt");
+    pub const CUE_WORDS: &str = include_str!("../data/cue-words.txt");
+    pub const CUE_OPENERS: &str = include_str!("../data/cue-openers.txt");
+}
+
+/// The sets the stages ask about, by word key (see [`key`]).
+pub(crate) struct Lexicon {
+    /// The cue tagger's pronoun flag.
+    pub pronouns: WordSet,
+    /// The cue tagger's title flag.
+    pub tagger_titles: WordSet,
+    /// Honorifics ("mr"): a name may start with one.
+    pub honorifics: WordSet,
+    /// Capitalised words that start no name.
+    pub stop: WordSet,
+    /// Title words that split a name from its description.
+    pub titles: WordSet,
+    /// Words that make a name an organisation.
+    pub org: WordSet,
+    /// Heads of descriptions of organisations.
+    pub org_heads: WordSet,
+    /// Heads of descriptions of groups.
+    pub group_heads: WordSet,
+    /// Female first names.
+    pub female_names: WordSet,
+    /// Female titles.
+    pub female_titles: WordSet,
+    /// Male titles.
+    pub male_titles: WordSet,
+    /// Lemma hashes of the cue words (see [`crate::prep::lemma`]).
+    pub cue_words: WordSet,
+    /// Token hashes of words that open a cue but are not its head.
+    pub cue_openers: WordSet,
+}
+
+fn set(files: &[&str]) -> WordSet {
+    WordSet::new(files.iter().flat_map(|f| word_list(f)).map(key).collect())
+}
+
+/// The lists, loaded once per process.
+pub(crate) fn lexicon() -> &'static Lexicon {
+    use file::*;
+    static L: OnceLock<Lexicon> = OnceLock::new();
+    L.get_or_init(|| Lexicon {
+        pronouns: set(&[PRONOUNS, OBJECT_PRONOUNS]),
+        tagger_titles: set(&[HONORIFICS, TITLES, TAGGER_TITLES]),
+        honorifics: set(&[HONORIFICS]),
+        stop: set(&[STOP_WORDS, PRONOUNS, HONORIFICS]),
+        titles: set(&[HONORIFICS, TITLES, NAME_TITLES]),
+        org: set(&[ORG_NOUNS, ORG_NAMES]),
+        org_heads: set(&[ORG_NOUNS, ORG_DESCRIPTIONS]),
+        group_heads: set(&[GROUP_HEADS]),
+        female_names: set(&[FEMALE_NAMES]),
+        female_titles: set(&[FEMALE_TITLES]),
+        male_titles: set(&[MALE_TITLES]),
+        cue_words: WordSet::new(
+            word_list(CUE_WORDS)
+                .map(|w| hash_str(crate::prep::lemma(w)))
+                .collect(),
+        ),
+        // Compared with a token's lower-case hash, which keeps a possessive: not `key`.
+        cue_openers: WordSet::new(
+            word_list(CUE_OPENERS)
+                .map(|w| hash_str(&w.replace('’', "'")))
+                .collect(),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tagger's sets are matched against a token's plain lower-case hash: their words must
+    /// hash the same through `key`.
+    #[test]
+    fn tagger_words_need_no_key_normalisation() {
+        use file::*;
+        for f in [HONORIFICS, PRONOUNS, OBJECT_PRONOUNS, TITLES, TAGGER_TITLES] {
+            for w in word_list(f) {
+                assert_eq!(key(w), hash_str(w), "{w}");
+            }
+        }
+    }
+
+    /// One list per concept: no word is in two files that a set unites.
+    #[test]
+    fn united_files_do_not_overlap() {
+        use file::*;
+        let groups: [&[&str]; 6] = [
+            &[PRONOUNS, OBJECT_PRONOUNS],
+            &[HONORIFICS, TITLES, TAGGER_TITLES],
+            &[STOP_WORDS, PRONOUNS, HONORIFICS],
+            &[HONORIFICS, TITLES, NAME_TITLES],
+            &[ORG_NOUNS, ORG_NAMES],
+            &[ORG_NOUNS, ORG_DESCRIPTIONS],
+        ];
+        for g in groups {
+            let mut all: Vec<u64> = g.iter().flat_map(|f| word_list(f)).map(key).collect();
+            let n = all.len();
+            all.sort_unstable();
+            all.dedup();
+            assert_eq!(all.len(), n);
+        }
+        let l = lexicon();
+        assert!(l.stop.contains(key("Mr.")) && l.titles.contains(key("Spokesman")));
+        assert!(l.org.contains(key("Ministry’s")) && !l.org_heads.contains(key("Reuters")));
+    }
+}

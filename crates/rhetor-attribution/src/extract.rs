@@ -5,6 +5,7 @@ use crate::lexicon::WordSet;
 use crate::linear::{Decoder, Packed};
 use crate::prep::{class, Prepared};
 use crate::{Attribution, Attributions};
+use rhetor_core::prepared::{align, Alignment};
 use rhetor_core::{Document, Span};
 use rhetor_model::container::{self, Manifest, ModelKind};
 use rhetor_model::ModelError;
@@ -104,13 +105,7 @@ pub(crate) fn window(p: &Prepared, c0: usize, c1: usize) -> (usize, usize) {
 
 /// Token range `[s, e)` of the tokens overlapping code-point span `sp`.
 pub(crate) fn tok_range(p: &Prepared, sp: Span) -> Option<(usize, usize)> {
-    let t = &p.toks;
-    let s = t.partition_point(|x| x.span.end() <= sp.start());
-    let mut e = s;
-    while e < t.len() && t[e].span.start() < sp.end() {
-        e += 1;
-    }
-    (e > s).then_some((s, e))
+    align(p.spans, sp, Alignment::Expand).map(|r| (r.start, r.end))
 }
 
 impl Attributor {

@@ -51,6 +51,8 @@ pub(crate) struct Tok {
 
 pub(crate) struct Prepared<'a> {
     pub text: &'a str,
+    /// The shared tokens' spans (what the core alignment helper takes).
+    pub spans: &'a [Span],
     pub toks: Vec<Tok>,
     /// Token ranges `[start, end)` of sentences.
     pub sents: Vec<(u32, u32)>,
@@ -254,6 +256,7 @@ impl<'a> Prepared<'a> {
         }
         let mut p = Prepared {
             text,
+            spans: doc.token_spans(),
             toks,
             sents,
             paras,

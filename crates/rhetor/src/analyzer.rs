@@ -189,7 +189,7 @@ impl Analyzer {
         let mut analysis = Analysis::new(doc, &self.name, self.detect_prepared(&prep)?);
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
-            let (atts, voices) = att.voices(doc, &spans);
+            let (atts, voices) = att.voices_prepared(&prep, &spans);
             let speakers: Vec<(String, String)> = atts
                 .speakers
                 .iter()

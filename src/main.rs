@@ -37,7 +37,7 @@ enum Command {
     /// Train a fast model, or fine-tune the encoder (--encoder), on PTC articles and labels.
     Train(cli::train::TrainArgs),
     /// Tune an encoder model's ensemble with the fast model on a held-out fold and store the settings.
-    Tune(cli::train_encoder::TuneArgs),
+    Tune(cli::tune::TuneArgs),
     /// Score predictions against gold labels: SI, FLC and TC, with a per-technique table.
     Eval(cli::eval::EvalArgs),
     /// Measure prediction speed and memory over a folder of articles.
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => cli::predict::run(a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Train(a) => cli::train::run(a),
-        Command::Tune(a) => cli::train_encoder::run_tune(a),
+        Command::Tune(a) => cli::tune::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Bench(a) => cli::bench::run(a),
         Command::Attribute(a) => cli::attribute::run(a).map(|()| ExitCode::SUCCESS),

@@ -23,17 +23,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 
-    /// Model file to use (default: the model built into rhetor).
-    #[arg(long, value_name = "PATH")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: super::ModelArg,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
-    let analyzer = super::ModelArg {
-        model: args.model.clone(),
-    }
-    .load()?;
+    let analyzer = args.model.load()?;
     let mut config = rhetor_server::Config {
         db_path: args.db.clone(),
         ..Default::default()

@@ -27,4 +27,7 @@ pub use rhetor_neural as neural;
 
 mod analyzer;
 pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
+pub mod batch;
+pub mod eval;
 pub mod render;
+pub mod train;

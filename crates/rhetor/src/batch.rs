@@ -101,7 +101,7 @@ mod tests {
             "The weather was mild on Tuesday.",
         ]
         .iter()
-        .map(|t| Document::new(t).unwrap())
+        .map(|t| Document::new(*t).unwrap())
         .collect();
         let batch = an.pipe(&docs, &|_| {});
         for (d, r) in docs.iter().zip(batch) {

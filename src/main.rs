@@ -104,3 +104,41 @@ fn tune_allocator() {
         libc::mallopt(libc::M_TOP_PAD, 256 << 20);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// A flag flattened from one definition reads the same in every command that has it.
+    #[test]
+    fn shared_flags_have_one_help() {
+        let cli = Cli::command();
+        let help = |cmd: &str, flag: &str| {
+            let c = cli.find_subcommand(cmd).unwrap();
+            let a = c.get_arguments().find(|a| a.get_id() == flag).unwrap();
+            a.get_help().map(|h| h.to_string())
+        };
+        for (flag, cmds) in [
+            ("articles", &["predict", "classify", "train", "tune"][..]),
+            ("labels", &["train", "tune"]),
+            ("out", &["predict"]),
+            (
+                "model",
+                &["analyze", "predict", "classify", "bench", "model-info"],
+            ),
+            ("json", &["eval", "eval-attribution"]),
+        ] {
+            let first = help(cmds[0], flag);
+            assert!(first.is_some(), "--{flag} has help");
+            for c in cmds {
+                assert_eq!(help(c, flag), first, "--{flag} of {c}");
+            }
+        }
+    }
+}

@@ -8,6 +8,10 @@ use std::time::Instant;
 
 /// Flags of `rhetor bench`.
 #[derive(clap::Args, Debug)]
+// The shared flag, with the help this command has always had.
+#[command(mut_arg("articles", |a| a.help(
+    "Folder of articleN.txt files (e.g. ../shared/data/ptc/test-articles)"
+)))]
 pub struct BenchArgs {
     #[command(flatten)]
     pub input: ArticlesArg,

@@ -11,6 +11,10 @@ use std::process::ExitCode;
 
 /// Flags of `rhetor classify`.
 #[derive(clap::Args, Debug)]
+// The shared flag, with the help this command has always had.
+#[command(mut_arg("out", |a| a.help(
+    "Output: the same rows, same order, with the technique filled in (written atomically)"
+)))]
 pub struct ClassifyArgs {
     #[command(flatten)]
     pub input: ArticlesArg,

@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 /// Flags of `rhetor serve`.
 #[derive(clap::Args, Debug, Clone)]
+// The shared flag, with the help this command has always had.
+#[command(mut_arg("model", |a| a
+    .help("Model file to use (default: the model built into rhetor)")
+    .value_name("PATH")))]
 pub struct ServeArgs {
     /// Address to listen on (use 0.0.0.0:8080 to accept other machines).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]

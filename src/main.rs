@@ -37,7 +37,7 @@ enum Command {
     /// Train a fast model, or fine-tune the encoder (--encoder), on PTC articles and labels.
     Train(cli::train::TrainArgs),
     /// Tune an encoder model's ensemble with the fast model on a held-out fold and store the settings.
-    Tune(cli::train_encoder::TuneArgs),
+    Tune(cli::tune::TuneArgs),
     /// Score predictions against gold labels: SI, FLC and TC, with a per-technique table.
     Eval(cli::eval::EvalArgs),
     /// Measure prediction speed and memory over a folder of articles.
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => cli::predict::run(a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Train(a) => cli::train::run(a),
-        Command::Tune(a) => cli::train_encoder::run_tune(a),
+        Command::Tune(a) => cli::tune::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Bench(a) => cli::bench::run(a),
         Command::Attribute(a) => cli::attribute::run(a).map(|()| ExitCode::SUCCESS),
@@ -102,5 +102,43 @@ fn tune_allocator() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_TOP_PAD, 256 << 20);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// A flag flattened from one definition reads the same in every command that has it.
+    #[test]
+    fn shared_flags_have_one_help() {
+        let cli = Cli::command();
+        let help = |cmd: &str, flag: &str| {
+            let c = cli.find_subcommand(cmd).unwrap();
+            let a = c.get_arguments().find(|a| a.get_id() == flag).unwrap();
+            a.get_help().map(|h| h.to_string())
+        };
+        for (flag, cmds) in [
+            ("articles", &["predict", "classify", "train", "tune"][..]),
+            ("labels", &["train", "tune"]),
+            ("out", &["predict"]),
+            (
+                "model",
+                &["analyze", "predict", "classify", "bench", "model-info"],
+            ),
+            ("json", &["eval", "eval-attribution"]),
+        ] {
+            let first = help(cmds[0], flag);
+            assert!(first.is_some(), "--{flag} has help");
+            for c in cmds {
+                assert_eq!(help(c, flag), first, "--{flag} of {c}");
+            }
+        }
     }
 }

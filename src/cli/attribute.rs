@@ -2,8 +2,9 @@
 //! (`NAME.ann`, the PolNeAR format: `Source`, `Cue`, `Content` spans and one `E` line per
 //! attribution).
 
+use super::report_failures;
 use anyhow::{bail, Context, Result};
-use rayon::prelude::*;
+use rhetor::batch;
 use rhetor::text::DEFAULT_MAX_BYTES;
 use rhetor::Document;
 use rhetor_attribution::{brat, Attributor};
@@ -46,29 +47,19 @@ pub fn run(args: &AttributeArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let att = Attributor::new();
-    let results: Vec<Result<(usize, usize)>> = files
-        .par_iter()
-        .map(|(name, path)| {
-            let doc = Document::read(path, DEFAULT_MAX_BYTES)?;
-            let a = att.extract(&doc);
-            let out = args.out.join(format!("{name}.ann"));
-            brat::write_ann(&out, &doc, &brat::to_brat(&a))?;
-            Ok((a.attributions.len(), a.speakers.len()))
-        })
-        .collect();
-    let (mut n_att, mut n_spk, mut failed) = (0, 0, 0);
-    for r in results {
-        match r {
-            Ok((a, s)) => {
-                n_att += a;
-                n_spk += s;
-            }
-            Err(e) => {
-                eprintln!("rhetor: error: {e:#}");
-                failed += 1;
-            }
-        }
-    }
+    let results = batch::pipe(&files, &|_| {}, |(name, path)| -> Result<(usize, usize)> {
+        let doc = Document::read(path, DEFAULT_MAX_BYTES)?;
+        let a = att.extract(&doc);
+        let out = args.out.join(format!("{name}.ann"));
+        brat::write_ann(&out, &doc, &brat::to_brat(&a))?;
+        Ok((a.attributions.len(), a.speakers.len()))
+    });
+    let (counts, errors) = batch::split(results);
+    // `{:#}`: each error with its causes on one line.
+    let failed = report_failures(&errors.iter().map(|e| format!("{e:#}")).collect::<Vec<_>>());
+    let (n_att, n_spk) = counts
+        .iter()
+        .fold((0, 0), |(a, s), (da, ds)| (a + da, s + ds));
     eprintln!(
         "wrote {} .ann files to {} ({n_att} attributions, {n_spk} speakers)",
         files.len() - failed,

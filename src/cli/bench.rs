@@ -1,19 +1,20 @@
 //! `rhetor bench`: model load time, prediction throughput and peak memory over a folder of articles.
 
-use super::ModelArg;
+use super::{ArticlesArg, ModelArg};
 use anyhow::{bail, Result};
-use rayon::prelude::*;
-use rhetor::{corpus, Analyzer};
-use std::path::PathBuf;
+use rhetor::{batch, corpus, Analyzer};
 use std::process::ExitCode;
 use std::time::Instant;
 
 /// Flags of `rhetor bench`.
 #[derive(clap::Args, Debug)]
+// The shared flag, with the help this command has always had.
+#[command(mut_arg("articles", |a| a.help(
+    "Folder of articleN.txt files (e.g. ../shared/data/ptc/test-articles)"
+)))]
 pub struct BenchArgs {
-    /// Folder of articleN.txt files (e.g. ../shared/data/ptc/test-articles).
-    #[arg(long, value_name = "DIR")]
-    pub articles: PathBuf,
+    #[command(flatten)]
+    pub input: ArticlesArg,
     /// Timed passes over the folder (the best is reported).
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
@@ -35,17 +36,18 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         analyzer = Some(a);
     }
     let analyzer = analyzer.expect("loaded");
-    let articles = corpus::read_articles(&args.articles)?;
+    let articles = corpus::read_articles(&args.input.articles)?;
     let bytes: usize = articles.iter().map(|a| a.doc.text().len()).sum();
     let mb = bytes as f64 / 1e6;
     let mut par = f64::MAX;
     let mut spans = 0;
     for _ in 0..args.rounds {
         let t = Instant::now();
-        spans = articles
-            .par_iter()
-            .map(|a| analyzer.analyze_document(&a.doc).map(|x| x.spans.len()))
-            .sum::<Result<usize, _>>()?;
+        spans = batch::pipe(&articles, &|_| {}, |a| {
+            analyzer.analyze_document(&a.doc).map(|x| x.spans.len())
+        })
+        .into_iter()
+        .sum::<Result<usize, _>>()?;
         par = par.min(t.elapsed().as_secs_f64());
     }
     // One thread, with and without attribution, best of `rounds` each: the cost of the voices.

@@ -15,14 +15,13 @@ pub struct EvalAttributionArgs {
     /// article with no attributions.
     #[arg(long, value_name = "DIR")]
     pub pred: PathBuf,
-    /// Print the scores as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: super::JsonArg,
 }
 
 pub fn run(args: &EvalAttributionArgs) -> Result<()> {
     let report = eval::evaluate_dirs(&args.gold, &args.pred)?;
-    if args.json {
+    if args.json.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{report}");

@@ -9,14 +9,47 @@ pub mod eval_attribution;
 pub mod predict;
 pub mod serve;
 pub mod train;
-pub mod train_encoder;
+pub mod tune;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rhetor::eval::TechniqueTable;
 use rhetor::{Analyzer, Technique};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// `--articles`, shared by the commands that read a PTC folder.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArticlesArg {
+    /// Folder of articleN.txt files.
+    #[arg(long, value_name = "DIR")]
+    pub articles: PathBuf,
+}
+
+/// `--labels`, shared by `train` and `tune`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LabelsArg {
+    /// Labels TSV (ID, technique, start, end), e.g. train-task2-TC.labels.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+}
+
+/// `--out` of the commands that write PTC rows (`predict`, `classify`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RowsOutArg {
+    /// Output TSV (written atomically once all articles are done).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `--json`, shared by the commands that print scores.
+#[derive(clap::Args, Debug, Clone)]
+pub struct JsonArg {
+    /// Print the scores as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `--model`, shared by every command that analyses.
 #[derive(clap::Args, Debug, Clone)]
@@ -57,6 +90,40 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     );
     pb.set_message(what.to_string());
     pb
+}
+
+/// Prints a per-technique table: FLC P/R/F1 and, when present, TC P/R/F1 (or TC alone).
+pub fn print_table(table: &TechniqueTable) {
+    if !table.has_flc {
+        println!(
+            "{:<36} {:>6} {:>6} {:>6} {:>6}",
+            "technique", "gold", "TC P", "TC R", "TC F1"
+        );
+    } else {
+        print!(
+            "{:<36} {:>6} {:>6} {:>6} {:>6}",
+            "technique", "gold", "FLC P", "FLC R", "FLC F1"
+        );
+        if table.has_tc {
+            print!(" {:>6} {:>6} {:>6}", "TC P", "TC R", "TC F1");
+        }
+        println!();
+    }
+    for row in &table.rows {
+        print!("{:<36} {:>6}", row.technique.name(), row.n_gold);
+        for p in row.flc.iter().chain(&row.tc) {
+            print!(" {:>6.3} {:>6.3} {:>6.3}", p.precision, p.recall, p.f1);
+        }
+        println!();
+    }
+}
+
+/// Reports each failed article of a batch on stderr, as one line; returns how many failed.
+pub fn report_failures<E: std::fmt::Display>(errors: &[E]) -> usize {
+    for e in errors {
+        eprintln!("rhetor: error: {e}");
+    }
+    errors.len()
 }
 
 /// `rhetor techniques`.

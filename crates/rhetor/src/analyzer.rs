@@ -1,7 +1,6 @@
 //! The one entry point: text in, [`Analysis`] out.
 
 use crate::ensemble::Ensemble;
-use rayon::prelude::*;
 use rhetor_attribution::Attributor;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
 use rhetor_core::{Analysis, Detection, Document, Prepared, Span, Technique};
@@ -45,6 +44,14 @@ pub enum Error {
     /// The encoder failed (accurate tier).
     #[error(transparent)]
     Neural(#[from] NeuralError),
+    /// An output file (a trained model) could not be written.
+    #[error("writing {}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: rhetor_core::Error,
+    },
 }
 
 /// Analyses texts with a loaded model. `&Analyzer` is `Sync`, and a clone shares the model (cheap).
@@ -198,10 +205,5 @@ impl Analyzer {
             analysis.set_voices(voices, &speakers);
         }
         Ok(analysis)
-    }
-
-    /// Analyses many documents in parallel, keeping their order.
-    pub fn pipe(&self, docs: &[Document]) -> Vec<Result<Analysis, Error>> {
-        docs.par_iter().map(|d| self.analyze_document(d)).collect()
     }
 }

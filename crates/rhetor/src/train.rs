@@ -1,0 +1,529 @@
+//! Training, as `rhetor train` and `rhetor tune` run it: reading and checking the corpus, the
+//! held-out split, the fast model with optional k-fold cross-validation, fine-tuning the encoder,
+//! tuning its ensemble with the fast model, and the scores written into each model's manifest.
+//!
+//! Each step reports what it did through an [`Event`] as it happens (training takes minutes), so a
+//! caller can show progress and results; the functions themselves print nothing.
+
+use crate::corpus::{self, write_atomic, Article, LabelRow};
+use crate::ensemble::Ensemble;
+use crate::fast::{cross_validate, CvReport, Decode, FastModel};
+use crate::model::{Manifest, ModelKind};
+use crate::neural::train::LogLine;
+use crate::neural::{NeuralError, NeuralModel, Settings};
+use crate::score::{self, Prf};
+use crate::tune::{tune as tune_ensemble, TuneReport};
+use crate::Error;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What to train (`rhetor train`).
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    /// Folder of articleN.txt files.
+    pub articles: PathBuf,
+    /// Labels TSV (ID, technique, start, end).
+    pub labels: PathBuf,
+    /// Where the model is written (atomically).
+    pub out: PathBuf,
+    /// Use only the first N articles (by id).
+    pub limit: Option<usize>,
+    /// Hold out the last of every N articles: scored, and for an encoder used to tune the ensemble.
+    pub holdout: Option<usize>,
+    /// Fast model: k-fold cross-validation first, tuning the decoding on out-of-fold predictions.
+    pub cv: Option<usize>,
+    /// Where to write the out-of-fold predictions of the cross-validation.
+    pub cv_predictions: Option<PathBuf>,
+    /// Options of the fast model.
+    pub fast: crate::fast::TrainOptions,
+    /// Fine-tune the encoder instead of fitting a fast model.
+    pub encoder: Option<EncoderConfig>,
+    /// The command line, recorded in the manifest.
+    pub trained_with: String,
+}
+
+/// Fine-tuning the encoder.
+#[derive(Debug, Clone)]
+pub struct EncoderConfig {
+    /// The fine-tuning options (base weights, epochs, learning rates...).
+    pub options: crate::neural::TrainOptions,
+    /// The fast model to ensemble with on the held-out fold (default: the built-in one).
+    pub fast: Option<PathBuf>,
+}
+
+/// What to tune (`rhetor tune`).
+#[derive(Debug, Clone)]
+pub struct TuneConfig {
+    /// The encoder model file.
+    pub model: PathBuf,
+    /// Folder of articleN.txt files.
+    pub articles: PathBuf,
+    /// Labels TSV (ID, technique, start, end).
+    pub labels: PathBuf,
+    /// The held-out fold: the last of every N articles.
+    pub holdout: usize,
+    /// The fast model to ensemble with (default: the built-in one).
+    pub fast: Option<PathBuf>,
+    /// Pieces between the starts of consecutive windows at inference (default: the model's).
+    pub stride: Option<usize>,
+    /// Where to write the tuned model (default: over `model`).
+    pub out: Option<PathBuf>,
+}
+
+/// SI, FLC and TC of a model on held-out articles.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldOutScores {
+    /// Span identification.
+    pub si: Prf,
+    /// Fragment-level classification.
+    pub flc: Prf,
+    /// Technique classification of the gold spans.
+    pub tc: Prf,
+}
+
+/// A step of training done, in the order they happen.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The corpus was read and checked.
+    Read {
+        /// Articles read.
+        articles: usize,
+        /// Label rows kept.
+        labels: usize,
+        /// Seconds it took.
+        seconds: f64,
+    },
+    /// Cross-validation of the fast model is done; the model keeps the best decoding.
+    CrossValidated {
+        /// Folds.
+        folds: usize,
+        /// Seconds it took.
+        seconds: f64,
+        /// Its scores, sweep and per-technique table.
+        report: &'a CvReport,
+    },
+    /// The fast model was scored on the held-out fold.
+    HeldOut {
+        /// Held-out articles.
+        articles: usize,
+        /// The scores.
+        scores: &'a HeldOutScores,
+    },
+    /// A line of the encoder's training log.
+    Encoder(&'a LogLine),
+    /// Fine-tuning the encoder is done.
+    FineTuned {
+        /// Seconds it took.
+        seconds: f64,
+    },
+    /// Encoding the held-out articles to tune the ensemble: `done` of `of` (0 first).
+    Tuning {
+        /// Articles encoded.
+        done: usize,
+        /// Articles to encode.
+        of: usize,
+    },
+    /// The ensemble is tuned; the model keeps the chosen settings.
+    Tuned {
+        /// Seconds it took.
+        seconds: f64,
+        /// Held-out articles.
+        articles: usize,
+        /// Cross-fitted scores, baselines and the chosen settings.
+        report: &'a TuneReport,
+    },
+    /// The model file was written.
+    Wrote {
+        /// The file.
+        path: &'a Path,
+        /// Its size.
+        bytes: usize,
+        /// Seconds since training (or tuning) began, the reading of the corpus aside.
+        seconds: f64,
+    },
+}
+
+fn invalid(msg: String) -> Error {
+    rhetor_core::Error::Invalid(msg).into()
+}
+
+/// Splits articles (sorted by id) into training and held-out: the last of every `n` (none when
+/// `n` is `None`).
+pub fn holdout_split(
+    articles: Vec<Article>,
+    n: Option<usize>,
+) -> Result<(Vec<Article>, Vec<Article>), Error> {
+    let Some(n) = n else {
+        return Ok((articles, Vec::new()));
+    };
+    if n < 2 || n > articles.len() {
+        return Err(invalid(format!(
+            "--holdout {n}: need 2 <= N <= number of articles ({})",
+            articles.len()
+        )));
+    }
+    let (mut train, mut held) = (Vec::new(), Vec::new());
+    for (i, a) in articles.into_iter().enumerate() {
+        if i % n == n - 1 {
+            held.push(a);
+        } else {
+            train.push(a);
+        }
+    }
+    Ok((train, held))
+}
+
+/// The decodings cross-validation tries: thresholds and second-label margins around `base`.
+pub fn decode_grid(base: Decode) -> Vec<Decode> {
+    let mut grid = Vec::new();
+    for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3] {
+        for second_label in [0.3, 0.45, 1.1] {
+            grid.push(Decode {
+                threshold,
+                second_label,
+                ..base
+            });
+        }
+    }
+    grid
+}
+
+/// Scores a fast model's predictions and classifications on held-out articles.
+pub fn score_fast(model: &FastModel, held: &[Article], labels: &[LabelRow]) -> HeldOutScores {
+    use rayon::prelude::*;
+    let ids: HashSet<&str> = held.iter().map(|a| a.id.as_str()).collect();
+    let gold: Vec<LabelRow> = labels
+        .iter()
+        .filter(|r| ids.contains(r.id.as_str()))
+        .cloned()
+        .collect();
+    let (pred, tc): (Vec<Vec<LabelRow>>, Vec<Vec<LabelRow>>) = held
+        .par_iter()
+        .map(|a| {
+            let pred = model
+                .predict(&a.doc)
+                .iter()
+                .map(|d| LabelRow::predicted(&a.id, d))
+                .collect();
+            let rows: Vec<&LabelRow> = gold.iter().filter(|r| r.id == a.id).collect();
+            let spans: Vec<_> = rows.iter().map(|r| r.span).collect();
+            let tc = rows
+                .iter()
+                .zip(model.classify_rows(&a.doc, &spans))
+                .map(|(r, t)| LabelRow {
+                    technique: Some(t),
+                    ..(*r).clone()
+                })
+                .collect();
+            (pred, tc)
+        })
+        .unzip();
+    let pred: Vec<LabelRow> = pred.into_iter().flatten().collect();
+    let tc: Vec<LabelRow> = tc.into_iter().flatten().collect();
+    HeldOutScores {
+        si: score::si(&gold, &pred),
+        flc: score::flc(&gold, &pred).0,
+        tc: score::tc(&gold, &tc).0,
+    }
+}
+
+/// Scores as the manifest keeps them: four decimals.
+fn round4(x: f64) -> f64 {
+    (x * 10000.0).round() / 10000.0
+}
+
+fn insert_scores(scores: &mut BTreeMap<String, f64>, prefix: &str, si: f64, flc: f64, tc: f64) {
+    scores.insert(format!("{prefix}_si_f1"), round4(si));
+    scores.insert(format!("{prefix}_flc_f1"), round4(flc));
+    scores.insert(format!("{prefix}_tc_f1"), round4(tc));
+}
+
+fn write_model(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomic(path, bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn load_fast(path: &Option<PathBuf>) -> Result<Arc<FastModel>, Error> {
+    Ok(match path {
+        Some(p) => Arc::new(FastModel::load(p)?),
+        None => crate::builtin_fast()?,
+    })
+}
+
+/// Trains a model as `config` says and writes it to `config.out`: a fast model (optionally
+/// cross-validated, its decoding tuned on the out-of-fold predictions), or with
+/// `config.encoder` a fine-tuned encoder whose ensemble is tuned on the held-out fold.
+pub fn train(config: &TrainConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+    let t0 = Instant::now();
+    let mut articles = corpus::read_articles(&config.articles)?;
+    if let Some(n) = config.limit {
+        articles.truncate(n);
+    }
+    let labels = corpus::read_labels(&config.labels)?;
+    let labels: Vec<_> = labels
+        .into_iter()
+        .filter(|r| articles.iter().any(|a| a.id == r.id) || config.limit.is_none())
+        .collect();
+    corpus::check_labels(&labels, &config.labels, &articles)?;
+    if labels.iter().all(|r| r.technique.is_none()) {
+        return Err(invalid(format!(
+            "{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows",
+            config.labels.display()
+        )));
+    }
+    on(Event::Read {
+        articles: articles.len(),
+        labels: labels.len(),
+        seconds: t0.elapsed().as_secs_f64(),
+    });
+    let (articles, held) = holdout_split(articles, config.holdout)?;
+    match &config.encoder {
+        Some(e) => train_encoder(config, e, articles, held, labels, on),
+        None => train_fast(config, articles, held, labels, on),
+    }
+}
+
+fn train_fast(
+    config: &TrainConfig,
+    articles: Vec<Article>,
+    held: Vec<Article>,
+    labels: Vec<LabelRow>,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<(), Error> {
+    let mut opts = config.fast.clone();
+    let mut scores = BTreeMap::new();
+    if let Some(k) = config.cv {
+        if k < 2 || k > articles.len() {
+            return Err(invalid(format!(
+                "--cv {k}: need 2 <= K <= number of articles ({})",
+                articles.len()
+            )));
+        }
+        let t = Instant::now();
+        let cv = cross_validate(&articles, &labels, k, &opts, &decode_grid(opts.decode));
+        on(Event::CrossValidated {
+            folds: k,
+            seconds: t.elapsed().as_secs_f64(),
+            report: &cv,
+        });
+        opts.decode = cv.best;
+        insert_scores(
+            &mut scores,
+            &format!("cv{k}"),
+            cv.si.f1,
+            cv.flc.f1,
+            cv.tc.f1,
+        );
+        if let Some(p) = &config.cv_predictions {
+            corpus::write_labels(p, &cv.predictions, true)?;
+        }
+    }
+    let t = Instant::now();
+    let manifest = Manifest {
+        trained_with: config.trained_with.clone(),
+        trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
+        scores,
+        ..crate::fast::manifest()
+    };
+    let mut model = crate::fast::train(&articles, &labels, &opts, manifest);
+    if !held.is_empty() {
+        let s = score_fast(&model, &held, &labels);
+        on(Event::HeldOut {
+            articles: held.len(),
+            scores: &s,
+        });
+        let sc = &mut model.manifest_mut().scores;
+        insert_scores(sc, "holdout", s.si.f1, s.flc.f1, s.tc.f1);
+    }
+    let bytes = model.to_bytes();
+    write_model(&config.out, &bytes)?;
+    on(Event::Wrote {
+        path: &config.out,
+        bytes: bytes.len(),
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    Ok(())
+}
+
+fn train_encoder(
+    config: &TrainConfig,
+    e: &EncoderConfig,
+    train_set: Vec<Article>,
+    held: Vec<Article>,
+    labels: Vec<LabelRow>,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<(), Error> {
+    let fast = load_fast(&e.fast)?;
+    let opts = &e.options;
+    if opts.batch == 0 || opts.epochs == 0 {
+        return Err(invalid("--batch and --epochs must be at least 1".into()));
+    }
+    let manifest = Manifest {
+        trained_with: config.trained_with.clone(),
+        trained_on: format!(
+            "{} articles ({} held out)",
+            train_set.len() + held.len(),
+            held.len()
+        ),
+        ..Manifest::new(
+            ModelKind::Encoder,
+            "accurate",
+            rhetor_model::technique_labels(),
+        )
+    };
+    let t = Instant::now();
+    let model = crate::neural::train(
+        &train_set,
+        &labels,
+        &held,
+        &labels,
+        opts,
+        manifest,
+        &mut |l| on(Event::Encoder(l)),
+    )?;
+    on(Event::FineTuned {
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    let model = if held.is_empty() {
+        model
+    } else {
+        tune_model(model, fast, &held, &labels, on)?
+    };
+    let bytes = model.to_bytes()?;
+    write_model(&config.out, &bytes)?;
+    on(Event::Wrote {
+        path: &config.out,
+        bytes: bytes.len(),
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    Ok(())
+}
+
+/// Tunes the ensemble of `model` and `fast` on `held` and stores the chosen settings and the
+/// held-out scores (the ensemble's, and each model's alone) in the model's manifest.
+pub fn tune_model(
+    model: NeuralModel,
+    fast: Arc<FastModel>,
+    held: &[Article],
+    labels: &[LabelRow],
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<NeuralModel, Error> {
+    let t = Instant::now();
+    let of = held.len();
+    on(Event::Tuning { done: 0, of });
+    let acc = Ensemble::accurate(Arc::new(model), fast);
+    let report = tune_ensemble(&acc, held, labels, &mut |done| {
+        on(Event::Tuning { done, of })
+    })?;
+    on(Event::Tuned {
+        seconds: t.elapsed().as_secs_f64(),
+        articles: held.len(),
+        report: &report,
+    });
+    let mut model = Arc::try_unwrap(acc.into_encoder().expect("an encoder"))
+        .map_err(|_| NeuralError::Other("model shared".into()))?;
+    model.set_settings(report.best);
+    let sc = &mut model.manifest_mut().scores;
+    insert_scores(sc, "holdout", report.si.f1, report.flc.f1, report.tc.f1);
+    for (name, si, flc, tc) in &report.baselines {
+        let key = if name.starts_with("fast") {
+            "fast"
+        } else {
+            "encoder"
+        };
+        insert_scores(sc, &format!("holdout_{key}_only"), si.f1, flc.f1, tc.f1);
+    }
+    Ok(model)
+}
+
+/// Re-tunes an encoder model's ensemble on the held-out fold that `train --holdout N` left out,
+/// and writes the model (over itself unless `config.out` is given).
+pub fn tune(config: &TuneConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+    let articles = corpus::read_articles(&config.articles)?;
+    let labels = corpus::read_labels(&config.labels)?;
+    corpus::check_labels(&labels, &config.labels, &articles)?;
+    let (_, held) = holdout_split(articles, Some(config.holdout))?;
+    let t = Instant::now();
+    let mut model = NeuralModel::load(&config.model)?;
+    if let Some(stride) = config.stride {
+        let s = model.settings();
+        if stride == 0 || stride > s.window - 2 {
+            return Err(invalid(format!(
+                "--stride {stride}: need 1 <= stride <= {}",
+                s.window - 2
+            )));
+        }
+        model.set_settings(Settings { stride, ..s });
+    }
+    let fast = load_fast(&config.fast)?;
+    let model = tune_model(model, fast, &held, &labels, on)?;
+    let out = config.out.as_ref().unwrap_or(&config.model);
+    let bytes = model.to_bytes()?;
+    write_model(out, &bytes)?;
+    on(Event::Wrote {
+        path: out,
+        bytes: bytes.len(),
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Document;
+
+    fn articles(n: usize) -> Vec<Article> {
+        (0..n)
+            .map(|i| Article {
+                id: format!("{}", 100 + i),
+                doc: Document::new(format!("Article number {i}.")).unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn holdout_takes_the_last_of_every_n_and_checks_n() {
+        let (train, held) = holdout_split(articles(7), Some(3)).unwrap();
+        let ids: Vec<&str> = held.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["102", "105"]);
+        assert_eq!(train.len(), 5);
+        let (train, held) = holdout_split(articles(4), None).unwrap();
+        assert_eq!((train.len(), held.len()), (4, 0));
+        for n in [0, 1, 5] {
+            let err = holdout_split(articles(4), Some(n)).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("--holdout {n}: need 2 <= N")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn grid_keeps_the_base_settings_but_threshold_and_second_label() {
+        let base = Decode::default();
+        let grid = decode_grid(base);
+        assert_eq!(grid.len(), 27);
+        assert!(grid
+            .iter()
+            .any(|d| d.threshold == 0.3 && d.second_label == 1.1));
+        assert!(grid.iter().all(|d| Decode {
+            threshold: base.threshold,
+            second_label: base.second_label,
+            ..*d
+        } == base));
+    }
+
+    #[test]
+    fn scores_are_rounded_to_four_places_under_their_prefix() {
+        let mut sc = BTreeMap::new();
+        insert_scores(&mut sc, "cv5", 0.123456, 0.5, 0.99999);
+        assert_eq!(sc["cv5_si_f1"], 0.1235);
+        assert_eq!(sc["cv5_flc_f1"], 0.5);
+        assert_eq!(sc["cv5_tc_f1"], 1.0);
+    }
+}

@@ -1,8 +1,6 @@
 //! Routes and handlers.
 
-use crate::db::{ListFilter, NewArticle};
 use crate::error::ApiError;
-use crate::fetch::{self, FetchError};
 use crate::{assets, AppState};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -11,6 +9,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use rhetor_fetch::{Article, FetchError};
+use rhetor_store::{ListFilter, NewArticle, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -159,7 +159,7 @@ async fn method_not_allowed(req: Request) -> ApiError {
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let db = state.inner.db.clone();
+    let db = state.inner.archive.clone();
     let n = tokio::task::spawn_blocking(move || db.count())
         .await
         .map_err(ApiError::internal)?
@@ -217,12 +217,18 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 fn fetch_error(e: FetchError) -> ApiError {
     match e {
         FetchError::BadUrl(m) | FetchError::Refused(m) => ApiError::unprocessable(m),
-        e @ (FetchError::TooLarge(_) | FetchError::NotText(_)) => {
+        e @ (FetchError::TooLarge(_) | FetchError::NotText(_) | FetchError::Extract(_)) => {
             ApiError::unprocessable(e.to_string())
         }
         e @ FetchError::Timeout(_) => ApiError::new(StatusCode::GATEWAY_TIMEOUT, e.to_string()),
         FetchError::Upstream(m) => ApiError::new(StatusCode::BAD_GATEWAY, m),
+        e => ApiError::internal(e),
     }
+}
+
+/// An archive failure: logged, 500 without details.
+fn store_error(e: StoreError) -> ApiError {
+    ApiError::internal(e)
 }
 
 fn short(s: Option<String>, what: &str, max: usize) -> Result<Option<String>, ApiError> {
@@ -261,7 +267,7 @@ async fn analyze(
             "give exactly one of \"text\", \"html\" or \"url\"",
         ));
     }
-    let mut meta = fetch::Extracted::default();
+    let mut meta = Article::default();
     let mut url = None;
     let text = if let Some(text) = req.text {
         text
@@ -272,7 +278,7 @@ async fn analyze(
             Some((html, None))
         } else {
             let u = req.url.unwrap_or_default();
-            let fetched = inner.fetcher.fetch(&u).await.map_err(fetch_error)?;
+            let fetched = inner.fetcher.fetch_page(&u).await.map_err(fetch_error)?;
             url = Some(fetched.url.to_string());
             if fetched.is_html {
                 Some((fetched.body, url.clone()))
@@ -286,10 +292,10 @@ async fn analyze(
                 meta = inner
                     .limiter
                     .run(cfg.queue_timeout, move || {
-                        fetch::extract(&html, page_url.as_deref())
+                        rhetor_fetch::extract(&html, page_url.as_deref())
                     })
                     .await?
-                    .map_err(ApiError::unprocessable)?;
+                    .map_err(|e| ApiError::unprocessable(e.to_string()))?;
                 meta.text()
             }
             None => plain,
@@ -334,7 +340,7 @@ async fn analyze(
 
     let mut id = None;
     if req.save {
-        let db = inner.db.clone();
+        let db = inner.archive.clone();
         let new = NewArticle {
             source: source.clone(),
             url: url.clone(),
@@ -415,11 +421,11 @@ async fn list_articles(
     if filter.page == 0 {
         return Err(ApiError::bad_request("pages are numbered from 1"));
     }
-    let db = state.inner.db.clone();
+    let db = state.inner.archive.clone();
     let page = tokio::task::spawn_blocking(move || db.list(&filter))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(store_error)?;
     Ok(Json(
         serde_json::to_value(page).map_err(ApiError::internal)?,
     ))
@@ -437,11 +443,11 @@ async fn get_article(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    let db = state.inner.db.clone();
+    let db = state.inner.archive.clone();
     let rec = tokio::task::spawn_blocking(move || db.get(id))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?
+        .map_err(store_error)?
         .ok_or_else(|| ApiError::not_found(format!("no article {id}")))?;
     let mut v = serde_json::to_value(rec).map_err(ApiError::internal)?;
     if let Value::Object(m) = &mut v {
@@ -455,11 +461,11 @@ async fn delete_article(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    let db = state.inner.db.clone();
+    let db = state.inner.archive.clone();
     let deleted = tokio::task::spawn_blocking(move || db.delete(id))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(store_error)?;
     if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -477,11 +483,11 @@ async fn stats(
     query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let db = state.inner.db.clone();
+    let db = state.inner.archive.clone();
     let source = q.source.filter(|s| !s.is_empty());
     let s = tokio::task::spawn_blocking(move || db.stats(source.as_deref()))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(store_error)?;
     Ok(Json(serde_json::to_value(s).map_err(ApiError::internal)?))
 }

@@ -1,40 +1,41 @@
-//! `rhetor serve`: the web app, the JSON API (described by an OpenAPI document at
-//! `/api/openapi.json`) and an SQLite archive of saved analyses, over [`rhetor::Analyzer`].
+//! `rhetor serve`: the web app and the JSON API (described by an OpenAPI document at
+//! `/api/openapi.json`) over [`rhetor::Analyzer`], an [`Archive`] of saved analyses
+//! (`rhetor-store`) and URL ingestion (`rhetor-fetch`). This crate is HTTP only.
 //!
 //! [`router`] builds every route over a cloneable [`AppState`]; [`serve`] runs it on a listener the
 //! caller bound (tests bind port 0) until a shutdown future resolves; [`run`] is what the `rhetor
 //! serve` command calls. The analysis itself is the library's: the server only moves text in (pasted,
-//! extracted from HTML, or fetched from a URL with [`fetch`]) and the library's `Analysis` JSON out.
+//! extracted from HTML, or fetched from a URL) and the library's `Analysis` JSON out.
 //!
-//! Safety: request bodies over [`Config::max_body_bytes`] get 413; analyses run on blocking threads,
-//! at most [`Config::analysis_workers`] at once, with a bounded queue and a wait limit (503 past
-//! them); every request has a time limit (503); SQL only through bound parameters; outbound fetches
-//! refuse private addresses (see [`fetch`]). Every error is JSON `{"reason": ...}` with its status.
+//! Safety: request bodies over [`Config::max_body_bytes`] get 413; analyses and article extraction
+//! run on blocking threads, at most [`Config::analysis_workers`] at once, with a bounded queue and a
+//! wait limit (503 past them); every request has a time limit (503); outbound fetches refuse private
+//! addresses ([`FetchConfig`]). Every error is JSON `{"reason": ...}` with its status.
 
 #![deny(missing_docs)]
 
 mod api;
 mod assets;
-mod db;
 mod error;
-pub mod fetch;
 
 use anyhow::Context as _;
 use axum::Router;
 use rhetor::Analyzer;
+use rhetor_fetch::Fetcher;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use db::Db;
 pub use error::ApiError;
+pub use rhetor_fetch::FetchConfig;
+pub use rhetor_store::{Archive, SqliteArchive};
 
 /// Server settings. [`Config::default`] is what `rhetor serve` uses, apart from its flags.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// SQLite file of the archive (created with its schema when missing).
+    /// SQLite file of the archive (created with its schema when missing), used by [`AppState::new`].
     pub db_path: PathBuf,
     /// Largest request body accepted, in bytes (413 past it).
     pub max_body_bytes: usize,
@@ -49,7 +50,7 @@ pub struct Config {
     /// Time limit of any request (503 past it).
     pub request_timeout: Duration,
     /// Outbound fetches of `{url}` requests.
-    pub fetch: fetch::FetchConfig,
+    pub fetch: FetchConfig,
 }
 
 impl Default for Config {
@@ -63,7 +64,7 @@ impl Default for Config {
             max_queued: 256,
             queue_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(60),
-            fetch: fetch::FetchConfig::default(),
+            fetch: FetchConfig::default(),
         }
     }
 }
@@ -77,24 +78,33 @@ pub struct AppState {
 struct Inner {
     /// Shared, not cloned: a clone of an `Analyzer` copies its model.
     analyzer: Arc<Analyzer>,
-    db: Db,
-    fetcher: fetch::Fetcher,
+    archive: Arc<dyn Archive>,
+    fetcher: Fetcher,
     limiter: api::Limiter,
     config: Config,
 }
 
 impl AppState {
-    /// Opens (or creates and migrates) the archive and prepares the fetcher.
+    /// Opens (or creates and migrates) the SQLite archive at [`Config::db_path`] and prepares the
+    /// fetcher.
     pub fn new(analyzer: Analyzer, config: Config) -> anyhow::Result<AppState> {
-        let db = Db::open(&config.db_path)
-            .with_context(|| format!("opening the archive {}", config.db_path.display()))?;
-        let fetcher = fetch::Fetcher::new(config.fetch.clone())?;
+        let archive = SqliteArchive::open(&config.db_path)?;
+        AppState::with_archive(analyzer, config, Arc::new(archive))
+    }
+
+    /// The same over an archive the caller opened (any [`Archive`] implementation).
+    pub fn with_archive(
+        analyzer: Analyzer,
+        config: Config,
+        archive: Arc<dyn Archive>,
+    ) -> anyhow::Result<AppState> {
+        let fetcher = Fetcher::new(config.fetch.clone()).context("preparing URL fetching")?;
         let analyzer = Arc::new(analyzer.with_max_bytes(config.max_text_bytes));
         Ok(AppState {
             inner: Arc::new(Inner {
                 limiter: api::Limiter::new(config.analysis_workers, config.max_queued),
                 analyzer,
-                db,
+                archive,
                 fetcher,
                 config,
             }),
@@ -102,8 +112,8 @@ impl AppState {
     }
 
     /// The archive.
-    pub fn db(&self) -> &Db {
-        &self.inner.db
+    pub fn archive(&self) -> &Arc<dyn Archive> {
+        &self.inner.archive
     }
 }
 

@@ -1,11 +1,11 @@
-//! The archive: an SQLite file in WAL mode, migrated at open by the versioned SQL files embedded
-//! from `migrations/`. All SQL takes its values through bound parameters.
-//!
-//! One connection behind a mutex: SQLite serialises writers anyway, queries here are short, and
-//! callers run them on blocking threads.
+//! The archive in SQLite: one file in WAL mode, migrated at open by the versioned SQL files
+//! embedded from `migrations/sqlite/`. All SQL takes its values through bound parameters.
 
+use crate::{
+    Archive, ArticlePage, ArticleRecord, ArticleSummary, DayStats, ListFilter, NewArticle,
+    SourceStats, Stats, StoreError, TechniqueStats,
+};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,153 +14,16 @@ use std::sync::{Arc, Mutex};
 /// never edit one that has shipped, add a new one.
 const MIGRATIONS: &[(&str, &str)] = &[(
     "20261125170000_init",
-    include_str!("../migrations/20261125170000_init.sql"),
+    include_str!("../migrations/sqlite/20261125170000_init.sql"),
 )];
 
-/// A handle on the archive; cheap to clone.
+/// The archive in one SQLite file; cheap to clone (clones share the connection).
+///
+/// One connection behind a mutex: SQLite serialises writers anyway, queries here are short, and
+/// callers run them on blocking threads.
 #[derive(Clone)]
-pub struct Db {
+pub struct SqliteArchive {
     conn: Arc<Mutex<Connection>>,
-}
-
-/// An analysis to save.
-#[derive(Debug, Clone)]
-pub struct NewArticle {
-    /// The outlet.
-    pub source: Option<String>,
-    /// Where it was fetched from.
-    pub url: Option<String>,
-    /// Headline.
-    pub title: Option<String>,
-    /// Author line.
-    pub byline: Option<String>,
-    /// Publication date, as the page gives it.
-    pub published: Option<String>,
-    /// The analysis.
-    pub analysis: rhetor::Analysis,
-}
-
-/// An article of the archive, without its text.
-#[derive(Debug, Clone, Serialize)]
-pub struct ArticleSummary {
-    /// Id (permalink `/a/{id}`).
-    pub id: i64,
-    /// When it was saved (UTC, RFC 3339).
-    pub created_at: String,
-    /// The outlet.
-    pub source: Option<String>,
-    /// Where it came from.
-    pub url: Option<String>,
-    /// Headline.
-    pub title: Option<String>,
-    /// Author line.
-    pub byline: Option<String>,
-    /// Publication date as given.
-    pub published: Option<String>,
-    /// Model that analysed it.
-    pub model: String,
-    /// Length in code points.
-    pub length: i64,
-    /// Number of spans.
-    pub span_count: i64,
-    /// Share of code points inside a span.
-    pub density: f64,
-    /// Spans per technique (present techniques only).
-    pub counts: BTreeMap<String, i64>,
-}
-
-/// A saved article with its analysis.
-#[derive(Debug, Clone, Serialize)]
-pub struct ArticleRecord {
-    /// Everything but the analysis.
-    #[serde(flatten)]
-    pub summary: ArticleSummary,
-    /// The Analysis JSON as saved.
-    pub analysis: serde_json::Value,
-}
-
-/// Filters of the article list.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    /// Exact outlet.
-    pub source: Option<String>,
-    /// Articles with at least one span of this technique.
-    pub technique: Option<String>,
-    /// Substring of the title or the text (ASCII case-insensitive).
-    pub q: Option<String>,
-    /// 1-based page.
-    pub page: u32,
-    /// Articles per page.
-    pub per_page: u32,
-}
-
-/// One page of the article list.
-#[derive(Debug, Clone, Serialize)]
-pub struct ArticlePage {
-    /// This page (1-based).
-    pub page: u32,
-    /// Articles per page.
-    pub per_page: u32,
-    /// Articles matching the filters, on all pages.
-    pub total: i64,
-    /// This page's articles, newest first.
-    pub articles: Vec<ArticleSummary>,
-}
-
-/// Aggregates of the archive.
-#[derive(Debug, Clone, Serialize)]
-pub struct Stats {
-    /// Articles (matching the source filter, if any).
-    pub articles: i64,
-    /// Spans in them.
-    pub spans: i64,
-    /// Mean density of the articles.
-    pub mean_density: f64,
-    /// Per outlet, most articles first.
-    pub sources: Vec<SourceStats>,
-    /// Per technique, all 14 in the taxonomy's order.
-    pub techniques: Vec<TechniqueStats>,
-    /// Per day (publication date when the page gave one, else the day it was saved).
-    pub over_time: Vec<DayStats>,
-}
-
-/// One outlet's aggregates.
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceStats {
-    /// Outlet (null: none given).
-    pub source: Option<String>,
-    /// Articles.
-    pub articles: i64,
-    /// Spans.
-    pub spans: i64,
-    /// Mean density.
-    pub mean_density: f64,
-}
-
-/// One technique's aggregates.
-#[derive(Debug, Clone, Serialize)]
-pub struct TechniqueStats {
-    /// Technique name.
-    pub technique: String,
-    /// Spans of it.
-    pub spans: i64,
-    /// Articles with at least one.
-    pub articles: i64,
-}
-
-/// One day's aggregates.
-#[derive(Debug, Clone, Serialize)]
-pub struct DayStats {
-    /// `YYYY-MM-DD`.
-    pub day: String,
-    /// Articles.
-    pub articles: i64,
-    /// Spans.
-    pub spans: i64,
-    /// Mean density.
-    pub mean_density: f64,
-    /// Spans per technique (present techniques only).
-    pub techniques: BTreeMap<String, i64>,
 }
 
 fn summary_columns() -> &'static str {
@@ -204,21 +67,50 @@ fn like_pattern(s: &str) -> String {
     p
 }
 
-impl Db {
+/// The journal mode SQLite answered instead of WAL.
+#[derive(Debug)]
+struct NotWal(String);
+
+impl std::fmt::Display for NotWal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "could not switch to WAL mode (journal mode is {})",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotWal {}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+impl SqliteArchive {
     /// Opens the archive at `path`, creating it if missing, in WAL mode, and applies the
-    /// migrations it lacks. Refuses an archive written by a newer rhetor.
-    pub fn open(path: &Path) -> anyhow::Result<Db> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    /// migrations it lacks. Refuses an archive written by a newer rhetor
+    /// ([`StoreError::NewerSchema`]).
+    pub fn open(path: &Path) -> Result<SqliteArchive, StoreError> {
+        let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let mut conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
+        let setup = |conn: &Connection| -> rusqlite::Result<String> {
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        };
+        let mode = setup(&conn).map_err(|e| open_err(Box::new(e)))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            anyhow::bail!("could not switch to WAL mode (journal mode is {mode})");
+            return Err(open_err(Box::new(NotWal(mode))));
         }
         // FULL: a commit is on disk before the client hears of it, so killing the server (or the
         // machine) loses nothing committed.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        migrate(&mut conn)?;
-        Ok(Db {
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| open_err(Box::new(e)))?;
+        migrate(&mut conn, path)?;
+        Ok(SqliteArchive {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
@@ -228,19 +120,7 @@ impl Db {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Versions of the migrations applied, in order.
-    pub fn migrations(&self) -> rusqlite::Result<Vec<String>> {
-        let conn = self.lock();
-        let mut st = conn.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
-        let v = st
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(v)
-    }
-
-    /// Saves an analysis; returns its id.
-    pub fn insert(&self, a: &NewArticle) -> anyhow::Result<i64> {
-        let json = serde_json::to_string(&a.analysis)?;
+    fn insert_sql(&self, a: &NewArticle, json: &str) -> rusqlite::Result<i64> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute(
@@ -273,43 +153,20 @@ impl Db {
         Ok(id)
     }
 
-    /// A saved article, or `None`.
-    pub fn get(&self, id: i64) -> anyhow::Result<Option<ArticleRecord>> {
+    fn get_sql(&self, id: i64) -> rusqlite::Result<Option<(ArticleSummary, String)>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {}, a.analysis FROM articles a WHERE a.id = ?1",
             summary_columns()
         );
-        let row = conn
-            .query_row(&sql, params![id], |r| {
-                Ok((summary_from_row(r)?, r.get::<_, String>(12)?))
-            })
-            .optional()?;
-        Ok(match row {
-            None => None,
-            Some((summary, json)) => Some(ArticleRecord {
-                summary,
-                analysis: serde_json::from_str(&json)?,
-            }),
+        conn.query_row(&sql, params![id], |r| {
+            Ok((summary_from_row(r)?, r.get::<_, String>(12)?))
         })
+        .optional()
     }
 
-    /// Deletes a saved article; false when there was none.
-    pub fn delete(&self, id: i64) -> anyhow::Result<bool> {
-        let conn = self.lock();
-        Ok(conn.execute("DELETE FROM articles WHERE id = ?1", params![id])? > 0)
-    }
-
-    /// Number of saved articles.
-    pub fn count(&self) -> anyhow::Result<i64> {
-        let conn = self.lock();
-        Ok(conn.query_row("SELECT count(*) FROM articles", [], |r| r.get(0))?)
-    }
-
-    /// One page of saved articles matching `f`, newest first.
-    pub fn list(&self, f: &ListFilter) -> anyhow::Result<ArticlePage> {
-        let per_page = f.per_page.clamp(1, 100);
-        let page = f.page.max(1);
+    fn list_sql(&self, f: &ListFilter) -> rusqlite::Result<ArticlePage> {
+        let (page, per_page) = f.page_and_size();
         let q = f.q.as_deref().map(like_pattern);
         let filter = "(?1 IS NULL OR a.source = ?1) \
              AND (?2 IS NULL OR EXISTS (SELECT 1 FROM article_techniques t \
@@ -341,8 +198,7 @@ impl Db {
         })
     }
 
-    /// Aggregates over the archive, or over one outlet.
-    pub fn stats(&self, source: Option<&str>) -> anyhow::Result<Stats> {
+    fn stats_sql(&self, source: Option<&str>) -> rusqlite::Result<Stats> {
         let conn = self.lock();
         let (articles, spans, mean_density): (i64, i64, f64) = conn.query_row(
             "SELECT count(*), coalesce(sum(span_count), 0), coalesce(avg(density), 0) \
@@ -378,7 +234,7 @@ impl Db {
             let (t, s, a) = row?;
             per_t.insert(t, (s, a));
         }
-        let techniques = rhetor::Technique::ALL
+        let techniques = rhetor_core::Technique::ALL
             .iter()
             .map(|t| {
                 let (spans, articles) = per_t.get(t.name()).copied().unwrap_or((0, 0));
@@ -434,44 +290,100 @@ impl Db {
     }
 }
 
-fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+/// Versions of the migrations applied, in order.
+fn applied(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
+    let v = st
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(v)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let open_err = |e: rusqlite::Error| StoreError::Open {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    };
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    TEXT PRIMARY KEY,
              applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
          )",
-    )?;
-    let applied: Vec<String> = {
-        let mut st = conn.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
-        let v = st
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        v
-    };
+    )
+    .map_err(open_err)?;
+    let applied = applied(conn).map_err(open_err)?;
     if let Some(unknown) = applied
         .iter()
         .find(|v| !MIGRATIONS.iter().any(|(m, _)| m == v))
     {
-        anyhow::bail!(
-            "the archive has migration {unknown}, unknown to this rhetor: it was written by a newer \
-             version; use that version or another --db file"
-        );
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            version: unknown.clone(),
+        });
     }
     for (version, sql) in MIGRATIONS {
         if applied.iter().any(|v| v == version) {
             continue;
         }
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)
-            .map_err(|e| anyhow::anyhow!("migration {version}: {e}"))?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version) VALUES (?1)",
-            params![version],
-        )?;
-        tx.commit()?;
+        let run = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES (?1)",
+                params![version],
+            )?;
+            tx.commit()
+        };
+        run(conn).map_err(|e| StoreError::Migration {
+            path: path.to_path_buf(),
+            version: version.to_string(),
+            source: Box::new(e),
+        })?;
         tracing::info!("archive: applied migration {version}");
     }
     Ok(())
+}
+
+impl Archive for SqliteArchive {
+    fn migrations(&self) -> Result<Vec<String>, StoreError> {
+        applied(&self.lock()).map_err(backend)
+    }
+
+    fn insert(&self, article: &NewArticle) -> Result<i64, StoreError> {
+        let json = serde_json::to_string(&article.analysis).map_err(StoreError::Encode)?;
+        self.insert_sql(article, &json).map_err(backend)
+    }
+
+    fn get(&self, id: i64) -> Result<Option<ArticleRecord>, StoreError> {
+        let Some((summary, json)) = self.get_sql(id).map_err(backend)? else {
+            return Ok(None);
+        };
+        let analysis =
+            serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
+        Ok(Some(ArticleRecord { summary, analysis }))
+    }
+
+    fn delete(&self, id: i64) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        let n = conn
+            .execute("DELETE FROM articles WHERE id = ?1", params![id])
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    fn count(&self) -> Result<i64, StoreError> {
+        let conn = self.lock();
+        conn.query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+            .map_err(backend)
+    }
+
+    fn list(&self, filter: &ListFilter) -> Result<ArticlePage, StoreError> {
+        self.list_sql(filter).map_err(backend)
+    }
+
+    fn stats(&self, source: Option<&str>) -> Result<Stats, StoreError> {
+        self.stats_sql(source).map_err(backend)
+    }
 }
 
 #[cfg(test)]
@@ -488,32 +400,5 @@ mod tests {
         for w in MIGRATIONS.windows(2) {
             assert!(w[0].0 < w[1].0);
         }
-    }
-
-    #[test]
-    fn reopening_keeps_data_and_does_not_reapply() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.db");
-        let analyzer = rhetor::Analyzer::load_fast().unwrap();
-        let analysis = analyzer.analyze("They are a gang of traitors.").unwrap();
-        let id = {
-            let db = Db::open(&path).unwrap();
-            db.insert(&NewArticle {
-                source: Some("Example".into()),
-                url: None,
-                title: None,
-                byline: None,
-                published: None,
-                analysis,
-            })
-            .unwrap()
-        };
-        let db = Db::open(&path).unwrap();
-        assert_eq!(db.migrations().unwrap().len(), MIGRATIONS.len());
-        let rec = db.get(id).unwrap().unwrap();
-        assert_eq!(rec.summary.source.as_deref(), Some("Example"));
-        assert!(db.delete(id).unwrap());
-        assert!(db.get(id).unwrap().is_none());
-        assert!(!db.delete(id).unwrap());
     }
 }

@@ -421,7 +421,7 @@ async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), S
     assert_eq!(v[5], json!(["bar t9 en", "bar t8 st q"]), "{v}");
     assert_eq!(v[6], 4, "the quoted speaker's bars are dashed");
     assert_eq!(v[7], "rgb(156, 117, 95)", "Name_Calling's colour");
-    assert_eq!(v[8], "tk bg8", "tinted as the innermost span");
+    assert_eq!(v[8], "tk bg9", "tinted as the innermost (shortest) span");
     assert_eq!(v[9], true, "the speaker column is shown");
     assert_eq!(
         wd.legend().await,
@@ -446,19 +446,19 @@ async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), S
             && tip.contains(loaded.definition()),
         "{tip}"
     );
-    // Hiding Loaded_Language hides its bars and tints "traitors" as Name_Calling again.
-    wd.click("#legend button[data-technique=\"Loaded_Language\"]")
+    // Hiding Name_Calling hides its bars and tints "traitors" as Loaded_Language.
+    wd.click("#legend button[data-technique=\"Name_Calling,Labeling\"]")
         .await;
     let v = wd
         .js(
             "const d = document.getElementById('doc'); \
              const tr = Array.from(d.querySelectorAll('.tk')).find(t => t.firstChild.textContent === 'traitors'); \
-             return [Array.from(d.querySelectorAll('.bar.t8')).every(b => getComputedStyle(b).display === 'none'), \
+             return [Array.from(d.querySelectorAll('.bar.t9')).every(b => getComputedStyle(b).display === 'none'), \
                      tr.className];",
             json!([]),
         )
         .await;
-    assert_eq!(v, json!([true, "tk bg9"]));
+    assert_eq!(v, json!([true, "tk bg8"]));
     wd.screenshot(&shots.join("rhetor-html-overlap.png")).await;
 
     // An article full of markup: shown as text, nothing runs.

@@ -33,6 +33,8 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/a/{id}", get(assets::index))
         .route("/assets/app.js", get(assets::app_js))
         .route("/assets/app.css", get(assets::app_css))
+        .route("/assets/spanview.js", get(assets::spanview_js))
+        .route("/assets/spanview.css", get(assets::spanview_css))
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(assets::openapi))
         .route("/api/techniques", get(techniques))

@@ -1,4 +1,6 @@
-//! The web app's files, embedded at compile time: no Node or build step at run time.
+//! The web app's files, embedded at compile time: no Node or build step at run time. The span
+//! view (`spanview.js`, `spanview.css`) is the `rhetor` crate's, the same code that draws the page
+//! of `rhetor analyze --format html`.
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -27,6 +29,26 @@ pub(crate) async fn app_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         APP_JS,
+    )
+}
+
+pub(crate) async fn spanview_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        rhetor::render::SPANVIEW_JS,
+    )
+}
+
+pub(crate) async fn spanview_css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        rhetor::render::SPANVIEW_CSS,
     )
 }
 

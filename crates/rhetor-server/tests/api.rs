@@ -73,13 +73,28 @@ async fn health_openapi_and_techniques() {
     assert!(t[0]["definition"].as_str().unwrap().len() > 10);
 
     // Pages of the app, with the security headers.
-    for page in ["/", "/archive", "/a/1", "/assets/app.js", "/assets/app.css"] {
+    for page in [
+        "/",
+        "/archive",
+        "/a/1",
+        "/assets/app.js",
+        "/assets/app.css",
+        "/assets/spanview.js",
+        "/assets/spanview.css",
+    ] {
         let r = client().get(s.url(page)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{page}");
         let csp = r.headers()["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("script-src 'self'"), "{csp}");
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     }
+    // The span view is the library's, the one `rhetor analyze --format html` embeds.
+    let js = client()
+        .get(s.url("/assets/spanview.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.text().await.unwrap(), rhetor::render::SPANVIEW_JS);
     s.stop().await;
 }
 

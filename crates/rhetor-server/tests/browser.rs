@@ -1,7 +1,8 @@
 //! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, driven over the
 //! WebDriver protocol): paste a real article, analyse, check the highlights and the legend counts
 //! against the API, toggle a technique, follow the permalink, open the archive, analyse an article
-//! full of markup and check none of it runs, and save screenshots.
+//! full of markup and check none of it runs, and save screenshots. Then the page of `rhetor analyze
+//! --format html`, opened from a file: the same span view draws its bars, labels and legend offline.
 //!
 //! Skips (with a message) only when Chromium or ChromeDriver is not installed; under CI (`CI` set)
 //! their absence is a failure, since `.ci/run` installs them.
@@ -9,7 +10,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{client, real_article, TestServer};
+use common::{analyzer, client, real_article, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -182,88 +183,335 @@ const PASTE: &str =
     "const t = document.getElementById('input'); t.focus(); t.value = arguments[0]; \
                      t.dispatchEvent(new Event('input', {bubbles: true})); return true;";
 
+/// Chromium under ChromeDriver with one WebDriver session; dropping it stops both.
+struct Browser {
+    wd: Wd,
+    wd_base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+    _driver: Driver,
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium session, or says why it skips (`None`).
+    async fn start(test: &str) -> Option<Browser> {
+        let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
+        let driver = find_binary(&["chromedriver"]);
+        let (Some(chromium), Some(driver)) = (chromium, driver) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install chromium and chromium-driver (.ci/run does)"
+            );
+            eprintln!(
+                "SKIPPED {test}: Chromium or ChromeDriver is not installed \
+                 (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Driver {
+            child: Command::new(&driver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        };
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let wd_base = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while http.get(format!("{wd_base}/status")).send().await.is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let r = http
+            .post(format!("{wd_base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        let wd = Wd {
+            base: format!("{wd_base}/session/{session}"),
+            http,
+        };
+        Some(Browser {
+            wd,
+            wd_base,
+            session,
+            _profile: profile,
+            _driver: driver,
+        })
+    }
+
+    /// Ends the session (the driver stops on drop).
+    async fn close(self) {
+        let _ = self
+            .wd
+            .http
+            .delete(format!("{}/session/{}", self.wd_base, self.session))
+            .send()
+            .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_in_headless_chromium() {
-    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
-    let driver = find_binary(&["chromedriver"]);
-    let (Some(chromium), Some(driver)) = (chromium, driver) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium and chromium-driver (.ci/run does)"
-        );
-        eprintln!(
-            "SKIPPED end_to_end_in_headless_chromium: Chromium or ChromeDriver is not installed \
-             (apt-get install chromium chromium-driver)"
-        );
+    let Some(browser) = Browser::start("end_to_end_in_headless_chromium").await else {
         return;
     };
-
     let s = TestServer::start(|_| {}).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _driver = Driver {
-        child: Command::new(&driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    };
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let wd_base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while http.get(format!("{wd_base}/status")).send().await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let profile = tempfile::tempdir().unwrap();
-    let caps = json!({ "capabilities": { "alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    }}});
-    let r = http
-        .post(format!("{wd_base}/session"))
-        .json(&caps)
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
-    let session = v["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no session: {v}"))
-        .to_string();
-    let wd = Wd {
-        base: format!("{wd_base}/session/{session}"),
-        http: http.clone(),
-    };
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-
-    let result = run_scenario(&wd, &s, &shots).await;
-    let _ = http
-        .delete(format!("{wd_base}/session/{session}"))
-        .send()
-        .await;
+    let result = run_scenario(&browser.wd, &s, &shots).await;
+    browser.close().await;
     s.stop().await;
     result.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The page of `rhetor analyze --format html` (which prints `rhetor::render::html` of the
+/// analysis), opened from a file: the span view draws the bars, labels and legend, offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_page_opened_from_a_file_draws_the_span_view() {
+    let Some(browser) = Browser::start("html_page_opened_from_a_file_draws_the_span_view").await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let result = static_page_scenario(&browser.wd, dir.path(), &shots).await;
+    browser.close().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn analysis(text: &str, spans: &[(usize, usize, rhetor::Technique)]) -> rhetor::Analysis {
+    let detections = spans
+        .iter()
+        .map(|&(s, e, technique)| rhetor::Detection {
+            span: rhetor::Span::new(s, e),
+            technique,
+            confidence: 0.876,
+        })
+        .collect();
+    rhetor::Analysis::new(
+        &rhetor::Document::new(text).unwrap(),
+        "test-model",
+        detections,
+    )
+}
+
+/// Writes the HTML page of an analysis to a file and opens it.
+async fn open_page(wd: &Wd, dir: &Path, name: &str, a: &rhetor::Analysis) {
+    let path = dir.join(name);
+    std::fs::write(&path, rhetor::render::html(a)).unwrap();
+    wd.goto(&format!("file://{}", path.display())).await;
+    wd.wait("the page", "return document.readyState === 'complete';")
+        .await;
+}
+
+async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), String> {
+    use rhetor::Technique;
+
+    // A real article through the built-in model.
+    let text = real_article("article813452859.txt");
+    let a = analyzer().analyze(&text).unwrap();
+    open_page(wd, dir, "article.html", &a).await;
+    let want: BTreeMap<String, u64> = a
+        .counts
+        .iter()
+        .map(|(k, v)| (k.clone(), *v as u64))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(wd.legend().await, want, "legend counts = analysis counts");
+    assert_eq!(wd.labels().await, want, "one label per span");
+    assert_eq!(
+        wd.shown_text().await,
+        text,
+        "the article is shown unchanged"
+    );
+    let drawn = wd
+        .js(
+            "const bars = Array.from(document.querySelectorAll('#doc .bar')); \
+             return [bars.length, \
+                     bars.filter(b => getComputedStyle(b).display !== 'none' && \
+                                      b.getBoundingClientRect().height >= 3 && \
+                                      b.getBoundingClientRect().width > 0).length, \
+                     document.querySelectorAll('#doc mark').length, \
+                     document.getElementById('spans').hidden, \
+                     document.querySelectorAll('#r-spans tbody tr').length];",
+            json!([]),
+        )
+        .await;
+    let bars = drawn[0].as_u64().unwrap();
+    assert!(bars >= a.spans.len() as u64, "{drawn}");
+    assert_eq!(drawn[1], bars, "every bar is drawn: {drawn}");
+    assert_eq!(drawn[2], 0, "the script replaced the fallback marks");
+    assert_eq!(drawn[3], false, "the span table is shown");
+    assert_eq!(drawn[4], a.spans.len(), "a row per span");
+    wd.screenshot(&shots.join("rhetor-html-page.png")).await;
+
+    // Overlapping spans stack in slots, one label each; a quoted speaker's bars are dashed.
+    let name = Technique::NameCallingLabeling;
+    let loaded = Technique::LoadedLanguage;
+    let mut a = analysis(
+        "They are a gang of traitors and cowards.",
+        &[(9, 27, name), (19, 39, loaded), (28, 39, Technique::Doubt)],
+    );
+    a.spans[1].voice = Some(rhetor::Voice::Quoted {
+        speaker: "<Senator>".into(),
+    });
+    open_page(wd, dir, "overlap.html", &a).await;
+    let v = wd
+        .js(
+            "const d = document.getElementById('doc'); \
+             const bars = Array.from(d.querySelectorAll('.bar')); \
+             const slot = s => bars.filter(b => b.dataset.s === s); \
+             const top = s => slot(s)[0].getBoundingClientRect().top; \
+             const tr = Array.from(d.querySelectorAll('.tk')).find(t => t.firstChild.textContent === 'traitors'); \
+             return [d.dataset.slots, slot('0').length, slot('1').length, top('1') - top('0'), \
+                     Array.from(d.querySelectorAll('.lab')).map(l => l.textContent), \
+                     Array.from(tr.querySelectorAll('.bar')).map(b => b.className), \
+                     d.querySelectorAll('.bar.q').length, \
+                     getComputedStyle(slot('0')[0]).backgroundColor, tr.className, \
+                     document.getElementById('r-spans').classList.contains('has-voice')];",
+            json!([]),
+        )
+        .await;
+    // Loaded (19–39) crosses Name (9–27); Doubt (28–39) lies inside Loaded but after Name ends,
+    // so it reuses slot 0. Pieces "a ", "gang ", "of " (Name), "traitors" (Name + Loaded), " "
+    // (Loaded), "and ", "cowards" (Loaded + Doubt): slot 0 = Name ×4 + Doubt ×2, slot 1 = Loaded ×4.
+    assert_eq!(v[0], "2", "{v}");
+    assert_eq!((v[1].as_u64(), v[2].as_u64()), (Some(6), Some(4)), "{v}");
+    assert!(
+        v[3].as_f64().unwrap() >= 10.0,
+        "slot 1 sits below slot 0: {v}"
+    );
+    assert_eq!(
+        v[4],
+        json!(["1 Name_Calling,Labeling", "2 Loaded_Language", "3 Doubt"])
+    );
+    assert_eq!(v[5], json!(["bar t9 en", "bar t8 st q"]), "{v}");
+    assert_eq!(v[6], 4, "the quoted speaker's bars are dashed");
+    assert_eq!(v[7], "rgb(156, 117, 95)", "Name_Calling's colour");
+    assert_eq!(v[8], "tk bg9", "tinted as the innermost (shortest) span");
+    assert_eq!(v[9], true, "the speaker column is shown");
+    assert_eq!(
+        wd.legend().await,
+        BTreeMap::from([
+            ("Doubt".to_string(), 1),
+            ("Loaded_Language".to_string(), 1),
+            ("Name_Calling,Labeling".to_string(), 1)
+        ])
+    );
+    let tip = wd
+        .js(
+            "const l = document.querySelectorAll('#doc .lab')[1]; l.focus(); \
+             const t = document.getElementById('tip'); return [t.hidden, t.textContent];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(tip[0], false, "tooltip shown on focus");
+    let tip = tip[1].as_str().unwrap();
+    assert!(
+        tip.contains("2. Loaded_Language")
+            && tip.contains("Speaker: <Senator> (quoted)")
+            && tip.contains(loaded.definition()),
+        "{tip}"
+    );
+    // Hiding Name_Calling hides its bars and tints "traitors" as Loaded_Language.
+    wd.click("#legend button[data-technique=\"Name_Calling,Labeling\"]")
+        .await;
+    let v = wd
+        .js(
+            "const d = document.getElementById('doc'); \
+             const tr = Array.from(d.querySelectorAll('.tk')).find(t => t.firstChild.textContent === 'traitors'); \
+             return [Array.from(d.querySelectorAll('.bar.t9')).every(b => getComputedStyle(b).display === 'none'), \
+                     tr.className];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(v, json!([true, "tk bg8"]));
+    wd.screenshot(&shots.join("rhetor-html-overlap.png")).await;
+
+    // An article full of markup: shown as text, nothing runs.
+    let evil =
+        "<img src=x onerror=\"window.__pwned=1\"> Breaking: <script>window.__pwned=2</script> \
+                news </script><!-- <b onmouseover=\"window.__pwned=3\">shameful</b>";
+    let n = evil.chars().count();
+    let a = analysis(evil, &[(0, 40, loaded), (30, n, name)]);
+    open_page(wd, dir, "evil.html", &a).await;
+    wd.wait(
+        "the markup page",
+        "return document.querySelectorAll('#legend button').length === 2;",
+    )
+    .await;
+    assert_eq!(
+        wd.pwned().await,
+        json!([null, 0]),
+        "nothing from the article ran"
+    );
+    assert_eq!(wd.shown_text().await, evil, "markup shown as text");
+
+    // No spans: the legend says so, no table.
+    open_page(wd, dir, "empty.html", &analysis("Nothing here.", &[])).await;
+    let v = wd
+        .js(
+            "return [document.getElementById('legend').textContent, \
+                     document.getElementById('spans').hidden];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(v, json!(["No propaganda techniques found.", true]));
+
+    // On a phone: nothing wider than the screen.
+    wd.post("/window/rect", json!({ "width": 390, "height": 844 }))
+        .await;
+    wd.goto(&format!("file://{}", dir.join("article.html").display()))
+        .await;
+    wd.wait(
+        "the phone page",
+        "return document.querySelectorAll('#legend button').length > 0;",
+    )
+    .await;
+    let overflow = wd
+        .js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        overflow.as_f64().unwrap() <= 1.0,
+        "horizontal overflow {overflow}"
+    );
+    Ok(())
 }
 
 async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), String> {

@@ -177,21 +177,8 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError>
     })))
 }
 
-async fn techniques() -> Json<Value> {
-    Json(Value::Array(
-        rhetor::Technique::ALL
-            .iter()
-            .map(|t| {
-                json!({
-                    "name": t.name(),
-                    "index": t.index(),
-                    "color": t.color(),
-                    "definition": t.definition(),
-                    "example": t.example(),
-                })
-            })
-            .collect(),
-    ))
+async fn techniques() -> Json<Vec<rhetor::render::TechniqueInfo>> {
+    Json(rhetor::render::technique_list())
 }
 
 /// The body of `POST /api/analyze`: exactly one of `text`, `html` or `url`.

@@ -127,14 +127,34 @@ pub fn html(a: &Analysis) -> String {
     o
 }
 
-/// A technique as `GET /api/techniques` lists it, which is what the span view reads.
-#[derive(Serialize)]
-struct TechniqueInfo {
-    name: &'static str,
-    index: usize,
-    color: &'static str,
-    definition: &'static str,
-    example: &'static str,
+/// A technique as the span view reads it: what `GET /api/techniques` lists and the static page
+/// embeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TechniqueInfo {
+    /// PTC name.
+    pub name: &'static str,
+    /// Position in [`Technique::ALL`].
+    pub index: usize,
+    /// Colour, `#rrggbb`.
+    pub color: &'static str,
+    /// One-sentence definition.
+    pub definition: &'static str,
+    /// A short example.
+    pub example: &'static str,
+}
+
+/// The 14 techniques as the span view reads them.
+pub fn technique_list() -> Vec<TechniqueInfo> {
+    Technique::ALL
+        .iter()
+        .map(|&t| TechniqueInfo {
+            name: t.name(),
+            index: t.index(),
+            color: t.color(),
+            definition: t.definition(),
+            example: t.example(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -148,16 +168,7 @@ struct PageData<'a> {
 /// close the element or open a comment.
 fn page_data(a: &Analysis) -> String {
     let data = PageData {
-        techniques: Technique::ALL
-            .iter()
-            .map(|&t| TechniqueInfo {
-                name: t.name(),
-                index: t.index(),
-                color: t.color(),
-                definition: t.definition(),
-                example: t.example(),
-            })
-            .collect(),
+        techniques: technique_list(),
         analysis: a,
     };
     // Serialising plain data to a string cannot fail (non-finite numbers become null).

@@ -30,7 +30,7 @@ mod html;
 mod terminal;
 mod view;
 
-pub use self::html::html;
+pub use self::html::{html, technique_list, TechniqueInfo};
 pub use self::terminal::{terminal, terminal_with, ColorMode};
 
 /// The span view: a classic script defining `window.RhetorSpans`, which draws an [`Analysis`]'s

@@ -317,7 +317,7 @@ mod tests {
         let e = decode::<u8>(&bytes, "m.rhm", ModelKind::Encoder).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "m.rhm: a fast model, where a encoder model is needed"
+            "m.rhm: this is a model of kind `fast`, where one of kind `encoder` is needed"
         );
         let mut old = manifest();
         old.compatible = vec!["0.0".into()];

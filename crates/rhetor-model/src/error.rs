@@ -31,7 +31,9 @@ pub enum ModelError {
         trained_with: String,
     },
     /// A model of another kind than the caller needs.
-    #[error("{origin}: a {found} model, where a {expected} model is needed")]
+    #[error(
+        "{origin}: this is a model of kind `{found}`, where one of kind `{expected}` is needed"
+    )]
     WrongKind {
         /// Where the bytes came from.
         origin: String,

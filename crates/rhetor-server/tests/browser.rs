@@ -1,15 +1,15 @@
 //! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, driven over the
-//! WebDriver protocol): paste a real article, analyse, check the highlights and the legend counts
+//! WebDriver protocol): paste an article, analyse, check the highlights and the legend counts
 //! against the API, toggle a technique, follow the permalink, open the archive, analyse an article
 //! full of markup and check none of it runs, and save screenshots.
 //!
-//! Skips (with a message) only when Chromium or ChromeDriver is not installed; under CI (`CI` set)
-//! their absence is a failure, since `.ci/run` installs them.
+//! Skips (with a message) only when Chromium or ChromeDriver is not installed; under CI their
+//! absence is a failure, since `.ci/run` installs them (`rhetor_testkit::chromium`).
 
 mod common;
 
 use base64::Engine as _;
-use common::{client, real_article, TestServer};
+use common::{article, client, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,19 +17,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in names {
-        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
 
 struct Driver {
     child: Child,
@@ -184,19 +171,10 @@ const PASTE: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_in_headless_chromium() {
-    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
-    let driver = find_binary(&["chromedriver"]);
-    let (Some(chromium), Some(driver)) = (chromium, driver) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium and chromium-driver (.ci/run does)"
-        );
-        eprintln!(
-            "SKIPPED end_to_end_in_headless_chromium: Chromium or ChromeDriver is not installed \
-             (apt-get install chromium chromium-driver)"
-        );
-        return;
-    };
+    let rhetor_testkit::Browser {
+        chromium,
+        chromedriver: driver,
+    } = rhetor_testkit::require!(rhetor_testkit::chromium());
 
     let s = TestServer::start(|_| {}).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -283,8 +261,8 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
         assert!(ms < 1000.0, "first paint took {ms} ms");
     }
 
-    // Paste a real article, name the outlet by typing, analyse.
-    let text = real_article("article813452859.txt");
+    // Paste an article, name the outlet by typing, analyse.
+    let text = article("9000001");
     wd.js(PASTE, json!([text])).await;
     wd.type_into("#source", "PTC test set").await;
     wd.click("#analyze-btn").await;

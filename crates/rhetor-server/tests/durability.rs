@@ -64,7 +64,7 @@ fn killing_the_server_loses_nothing_committed() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let saved: Vec<i64> = rt.block_on(async move {
         let url = format!("http://127.0.0.1:{port}/api/analyze");
-        let text = common::real_article("article813452859.txt");
+        let text = common::article("9000001");
         let stop = Instant::now() + Duration::from_millis(1500);
         let mut writers = Vec::new();
         for w in 0..6 {

@@ -12,7 +12,6 @@
 #![deny(missing_docs)]
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The workspace root (the folder with the top-level `Cargo.toml`).
@@ -52,7 +51,7 @@ pub fn ci() -> bool {
 /// Something a test needs that is not there, and how to get it.
 #[derive(Debug, Clone)]
 pub struct Missing {
-    /// What is missing, with the place it was looked for.
+    /// What is missing, with the place it was looked for ("no PTC corpus at …").
     pub what: String,
     /// How to provide it.
     pub fix: String,
@@ -67,18 +66,25 @@ impl fmt::Display for Missing {
 /// The one rule: `Ok` gives the value; `Err` fails the test under CI and otherwise prints a skip
 /// line (straight to stderr, so it shows even though libtest captures test output) and gives `None`.
 pub fn require<T>(need: Result<T, Missing>) -> Option<T> {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    decide(need, ci(), test, &mut std::io::stderr())
+}
+
+fn decide<T>(
+    need: Result<T, Missing>,
+    ci: bool,
+    test: &str,
+    out: &mut dyn std::io::Write,
+) -> Option<T> {
     match need {
         Ok(v) => Some(v),
         Err(m) => {
-            let test = std::thread::current()
-                .name()
-                .unwrap_or("a test")
-                .to_string();
-            assert!(!ci(), "{test}: CI requires {m}");
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: {m}; CI=true makes this a failure"
+            assert!(
+                !ci,
+                "{test}: {m}; under CI=true a missing need is a failure"
             );
+            let _ = writeln!(out, "SKIPPED {test}: {m}; CI=true makes this a failure");
             None
         }
     }
@@ -101,7 +107,7 @@ fn shared_sub(sub: &str, what: &str) -> Result<PathBuf, Missing> {
         Ok(p)
     } else {
         Err(Missing {
-            what: format!("the {what} at {}", p.display()),
+            what: format!("no {what} at {}", p.display()),
             fix:
                 "put the shared data folder beside the checkout as ../shared, or set RHETOR_SHARED"
                     .into(),
@@ -126,7 +132,7 @@ pub fn encoder_weights() -> Result<PathBuf, Missing> {
         Ok(p)
     } else {
         Err(Missing {
-            what: format!("the base encoder weights at {}", p.display()),
+            what: format!("no base encoder weights at {}", p.display()),
             fix: "run scripts/fetch-encoder.sh".into(),
         })
     }
@@ -152,9 +158,9 @@ pub fn chromium() -> Result<Browser, Missing> {
         }),
         (c, d) => Err(Missing {
             what: match (c, d) {
-                (None, None) => "Chromium and ChromeDriver",
-                (None, _) => "Chromium",
-                _ => "ChromeDriver",
+                (None, None) => "no Chromium and no ChromeDriver on PATH",
+                (None, _) => "no Chromium on PATH",
+                _ => "no ChromeDriver on PATH",
             }
             .to_string(),
             fix: "apt-get install chromium chromium-driver".into(),
@@ -183,26 +189,30 @@ mod tests {
     fn present_needs_pass_through() {
         let ok: Result<u8, Missing> = Ok(7);
         assert_eq!(require(ok), Some(7));
+        assert_eq!(decide(Ok(7), true, "t", &mut Vec::new()), Some(7));
     }
 
     #[test]
     fn missing_needs_skip_outside_ci_and_fail_under_it() {
         let missing = || -> Result<(), Missing> {
             Err(Missing {
-                what: "the thing at /nowhere".into(),
+                what: "no thing at /nowhere".into(),
                 fix: "make one".into(),
             })
         };
-        if ci() {
-            let r = std::panic::catch_unwind(|| require(missing()));
-            let msg = *r.unwrap_err().downcast::<String>().unwrap();
-            assert!(
-                msg.contains("CI requires the thing at /nowhere (make one)"),
-                "{msg}"
-            );
-        } else {
-            assert_eq!(require(missing()), None);
-        }
+        let mut out = Vec::new();
+        assert_eq!(decide(missing(), false, "t", &mut out), None);
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            "SKIPPED t: no thing at /nowhere (make one); CI=true makes this a failure\n"
+        );
+        let r = std::panic::catch_unwind(|| decide(missing(), true, "t", &mut Vec::new()));
+        let msg = *r.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            msg,
+            "t: no thing at /nowhere (make one); under CI=true a missing need is a failure"
+        );
     }
 
     #[test]

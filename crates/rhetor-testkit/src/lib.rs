@@ -16,15 +16,21 @@ use std::path::{Path, PathBuf};
 
 /// The workspace root (the folder with the top-level `Cargo.toml`).
 pub fn workspace_root() -> &'static Path {
-    // This crate lives at crates/rhetor-testkit.
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+    // This crate lives at crates/rhetor-testkit; parents, not `..`, so messages show clean paths.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("crates/rhetor-testkit is two levels below the workspace root")
 }
 
 /// The shared data folder: `$RHETOR_SHARED`, else `../shared` beside the workspace root.
 pub fn shared_dir() -> PathBuf {
     match std::env::var_os("RHETOR_SHARED") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => workspace_root().join("../shared"),
+        _ => match workspace_root().parent() {
+            Some(up) => up.join("shared"),
+            None => workspace_root().join("../shared"),
+        },
     }
 }
 

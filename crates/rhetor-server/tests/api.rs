@@ -100,7 +100,7 @@ async fn library_analysis_of(text: &str) {
     let s = TestServer::start(|_| {}).await;
     let (st, v) = post(&s, json!({ "text": text })).await;
     assert_eq!(st, 200, "{v}");
-    let expected = analyzer().analyze(&text).unwrap();
+    let expected = analyzer().analyze(text).unwrap();
     // The Analysis JSON of `rhetor analyze --format json`, plus the server's `article` object.
     let mut obj = v.as_object().unwrap().clone();
     let article = obj.remove("article").unwrap();

@@ -1,53 +1,8 @@
-//! End-to-end tests of the `rhetor` binary: the real executable, real PTC articles, temp dirs.
+//! The `rhetor` commands end to end: analyze in every format, one-line errors, train → predict →
+//! classify → eval on the fixture articles (and on real PTC articles when the corpus is there).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn rhetor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(args)
-        .output()
-        .expect("run rhetor")
-}
-
-fn ptc() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ptc");
-    assert!(
-        p.is_dir(),
-        "{} is needed (see shared/README.md)",
-        p.display()
-    );
-    p
-}
-
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-article.txt")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failed run: non-zero exit, one line on stderr containing `needle`.
-fn assert_error(o: &Output, needle: &str) {
-    assert!(
-        !o.status.success(),
-        "expected failure, got success: {}",
-        stdout(o)
-    );
-    let err = stderr(o);
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one-line error expected: {err}"
-    );
-    assert!(err.starts_with("rhetor: error: "), "{err}");
-    assert!(err.contains(needle), "{needle:?} not in {err:?}");
-}
+use crate::util::*;
+use std::process::Command;
 
 #[test]
 fn analyze_json_spans_slice_the_text_by_code_points() {
@@ -115,21 +70,8 @@ fn analyze_json_spans_slice_the_text_by_code_points() {
 #[test]
 fn analyze_non_ascii_stdin_keeps_offsets() {
     let text = "Title 😀 中文\r\n\r\nThis corrupt, shameful regime of traitors 👎🏽 lies, e\u{301}lite cowards said.\n";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["analyze", "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success());
+    let o = rhetor_stdin(&["analyze", "--format", "json", "-"], text.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let chars: Vec<char> = text.chars().collect();
     for s in v["spans"].as_array().unwrap() {
@@ -179,7 +121,7 @@ fn analyze_formats_ptc_html_and_plain_text() {
 
 #[test]
 fn bad_inputs_give_one_line_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TestDir::new();
     let d = dir.path();
     std::fs::write(d.join("bad.txt"), b"caf\xe9 au lait").unwrap();
     assert_error(
@@ -222,8 +164,7 @@ fn bad_inputs_give_one_line_errors() {
         "nope",
     );
     // A truncated model file.
-    let model =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fast.rhm")).unwrap();
+    let model = std::fs::read(root().join("models/fast.rhm")).unwrap();
     std::fs::write(d.join("cut.rhm"), &model[..model.len() / 2]).unwrap();
     assert_error(
         &rhetor(&[
@@ -234,86 +175,77 @@ fn bad_inputs_give_one_line_errors() {
         ]),
         "truncated",
     );
-    // Labels: a row with a missing field, and an offset past the end of its article.
-    let arts = ptc().join("train-articles");
+    label_errors(d, &fixtures().join("train-articles"), "9000001");
+    assert!(!out.exists(), "no output is written when the input is bad");
+}
+
+/// Bad span rows for `classify`: a missing field, an offset past the end of article `id` of `arts`.
+fn label_errors(d: &std::path::Path, arts: &std::path::Path, id: &str) {
+    let out = d.join("labels-out.tsv");
     std::fs::write(
         d.join("short.tsv"),
-        "111111111\t?\t10\t20\n111111111\t?\t30\t40\n111111111\t5\n",
+        format!("{id}\t?\t10\t20\n{id}\t?\t30\t40\n{id}\t5\n"),
     )
     .unwrap();
     assert_error(
         &rhetor(&[
             "classify",
             "--articles",
-            arts.to_str().unwrap(),
+            s(arts),
             "--spans",
-            d.join("short.tsv").to_str().unwrap(),
+            s(&d.join("short.tsv")),
             "--out",
-            out.to_str().unwrap(),
+            s(&out),
         ]),
         "short.tsv:3: expected 3 or 4 tab-separated fields, found 2",
     );
     std::fs::write(
         d.join("far.tsv"),
-        "111111111\t?\t10\t20\n111111111\t?\t10\t999999\n",
+        format!("{id}\t?\t10\t20\n{id}\t?\t10\t999999\n"),
     )
     .unwrap();
     assert_error(
         &rhetor(&[
             "classify",
             "--articles",
-            arts.to_str().unwrap(),
+            s(arts),
             "--spans",
-            d.join("far.tsv").to_str().unwrap(),
+            s(&d.join("far.tsv")),
             "--out",
-            out.to_str().unwrap(),
+            s(&out),
         ]),
-        "far.tsv:2: span 10-999999 is past the end of article 111111111",
+        &format!("far.tsv:2: span 10-999999 is past the end of article {id}"),
     );
-    assert!(!out.exists(), "no output is written when the input is bad");
+    assert!(!out.exists(), "no output is written when the spans are bad");
 }
 
-/// Trains a tiny model on a few real articles, then runs predict, classify and eval with it.
 #[test]
-fn train_predict_classify_eval_on_real_articles() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let ptc = ptc();
-    let arts = ptc.join("train-articles");
-    let labels = ptc.join("train-task2-TC.labels");
-    // Eight articles copied into their own folder, with their labels.
-    let sub = d.join("arts");
-    std::fs::create_dir(&sub).unwrap();
-    let list: Vec<String> = rhetor::corpus::list_articles(&arts)
-        .unwrap()
-        .into_iter()
-        .take(8)
-        .map(|a| a.0)
-        .collect();
-    for id in &list {
-        std::fs::copy(
-            arts.join(format!("article{id}.txt")),
-            sub.join(format!("article{id}.txt")),
-        )
-        .unwrap();
-    }
-    let gold: String = std::fs::read_to_string(&labels)
-        .unwrap()
-        .lines()
-        .filter(|l| list.iter().any(|id| l.starts_with(&format!("{id}\t"))))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let gold_path = d.join("gold.tsv");
-    std::fs::write(&gold_path, &gold).unwrap();
-    let model = d.join("tiny.rhm");
+fn label_errors_on_real_ptc() {
+    let ptc = require!(rhetor_testkit::ptc());
+    let dir = TestDir::new();
+    label_errors(dir.path(), &ptc.join("train-articles"), "111111111");
+}
+
+/// Trains a tiny model on the first `n` articles of `corpus`, then runs predict, classify and eval
+/// with it.
+fn train_predict_classify_eval(corpus: &std::path::Path, n: usize) {
+    let dir = TestDir::new();
+    let Slice {
+        ids: list,
+        articles: sub,
+        labels: gold_path,
+        gold,
+    } = slice(&dir, corpus, n);
+    assert_eq!(list.len(), n);
+    let model = dir.join("tiny.rhm");
     let o = rhetor(&[
         "train",
         "--articles",
-        sub.to_str().unwrap(),
+        s(&sub),
         "--labels",
-        gold_path.to_str().unwrap(),
+        s(&gold_path),
         "--out",
-        model.to_str().unwrap(),
+        s(&model),
         "--cv",
         "2",
         "--tagger-epochs",
@@ -323,19 +255,19 @@ fn train_predict_classify_eval_on_real_articles() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("2-fold CV"), "{}", stdout(&o));
-    let info = stdout(&rhetor(&["model-info", "--model", model.to_str().unwrap()]));
+    let info = stdout(&rhetor(&["model-info", "--model", s(&model)]));
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
     assert!(info["scores"]["cv2_si_f1"].as_f64().is_some(), "{info}");
 
-    let pred = d.join("pred.tsv");
+    let pred = dir.join("pred.tsv");
     let o = rhetor(&[
         "predict",
         "--articles",
-        sub.to_str().unwrap(),
+        s(&sub),
         "--out",
-        pred.to_str().unwrap(),
+        s(&pred),
         "--model",
-        model.to_str().unwrap(),
+        s(&model),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rows = rhetor::corpus::read_labels(&pred).unwrap();
@@ -344,26 +276,18 @@ fn train_predict_classify_eval_on_real_articles() {
         .all(|r| list.contains(&r.id) && r.technique.is_some()));
 
     // TC: the gold spans with `?`, classified back; same rows in the same order.
-    let spans: String = gold
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            format!("{}\t?\t{}\t{}\n", f[0], f[2], f[3])
-        })
-        .collect();
-    let spans_path = d.join("spans.tsv");
-    std::fs::write(&spans_path, &spans).unwrap();
-    let tc = d.join("tc.tsv");
+    let spans_path = dir.write("spans.tsv", unlabelled(&gold));
+    let tc = dir.join("tc.tsv");
     let o = rhetor(&[
         "classify",
         "--articles",
-        sub.to_str().unwrap(),
+        s(&sub),
         "--spans",
-        spans_path.to_str().unwrap(),
+        s(&spans_path),
         "--out",
-        tc.to_str().unwrap(),
+        s(&tc),
         "--model",
-        model.to_str().unwrap(),
+        s(&model),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let tc_rows = rhetor::corpus::read_labels(&tc).unwrap();
@@ -377,11 +301,11 @@ fn train_predict_classify_eval_on_real_articles() {
     let o = rhetor(&[
         "eval",
         "--gold",
-        gold_path.to_str().unwrap(),
+        s(&gold_path),
         "--pred",
-        pred.to_str().unwrap(),
+        s(&pred),
         "--tc",
-        tc.to_str().unwrap(),
+        s(&tc),
         "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -391,8 +315,19 @@ fn train_predict_classify_eval_on_real_articles() {
 }
 
 #[test]
+fn train_predict_classify_eval_on_fixture_articles() {
+    train_predict_classify_eval(&fixtures(), 6);
+}
+
+#[test]
+fn train_predict_classify_eval_on_real_articles() {
+    let ptc = require!(rhetor_testkit::ptc());
+    train_predict_classify_eval(&ptc, 8);
+}
+
+#[test]
 fn eval_prints_scores_and_table() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = TestDir::new();
     let g = dir.path().join("g.tsv");
     let p = dir.path().join("p.tsv");
     std::fs::write(&g, "1\tDoubt\t0\t59\n1\tDoubt\t0\t9\n1\tDoubt\t115\t150\n").unwrap();

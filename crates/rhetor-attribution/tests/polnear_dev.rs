@@ -1,18 +1,13 @@
 //! The shipped model on PolNeAR dev (never used for training or tuning) must beat the regex
 //! baseline of the issue (content F1 0.44, speaker F1 0.22) and the acceptance targets (0.60, 0.50)
-//! with a margin. Skipped when `../shared` is absent.
+//! with a margin. Needs the shared corpus (`rhetor_testkit::polnear`).
 
 use rhetor_attribution::train::{evaluate, read_corpus};
 use rhetor_attribution::Attributor;
-use std::path::Path;
 
 #[test]
 fn beats_the_baseline_on_polnear_dev() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/polnear/dev");
-    if !dir.join("text").is_dir() {
-        eprintln!("skipped: {} not found", dir.display());
-        return;
-    }
+    let dir = rhetor_testkit::require!(rhetor_testkit::polnear()).join("dev");
     let docs = read_corpus(&dir).unwrap();
     assert_eq!(docs.len(), 84);
     let t0 = std::time::Instant::now();

@@ -130,13 +130,8 @@ mod tests {
 
     #[test]
     fn names_match_the_ptc_file() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/ptc/techniques.txt"
-        );
-        let Ok(file) = std::fs::read_to_string(path) else {
-            panic!("{path} is needed for this test (see shared/README.md)");
-        };
+        let ptc = rhetor_testkit::require!(rhetor_testkit::ptc());
+        let file = std::fs::read_to_string(ptc.join("techniques.txt")).unwrap();
         let names: Vec<&str> = file.lines().filter(|l| !l.trim().is_empty()).collect();
         let ours: Vec<&str> = Technique::ALL.iter().map(|t| t.name()).collect();
         assert_eq!(names, ours);

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::response::IntoResponse;
-use common::{analyzer, client, real_article, TestServer};
+use common::{analyzer, article, client, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -100,11 +100,22 @@ async fn health_openapi_and_techniques() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyze_returns_the_library_analysis() {
+    library_analysis_of(&article("9000001")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_returns_the_library_analysis_of_a_real_article() {
+    let ptc = rhetor_testkit::require!(rhetor_testkit::ptc());
+    let text = std::fs::read_to_string(ptc.join("test-articles/article813452859.txt")).unwrap();
+    library_analysis_of(&text).await;
+}
+
+/// `POST /api/analyze` of `text` answers the library's analysis, unsaved.
+async fn library_analysis_of(text: &str) {
     let s = TestServer::start(|_| {}).await;
-    let text = real_article("article813452859.txt");
     let (st, v) = post(&s, json!({ "text": text })).await;
     assert_eq!(st, 200, "{v}");
-    let expected = analyzer().analyze(&text).unwrap();
+    let expected = analyzer().analyze(text).unwrap();
     // The Analysis JSON of `rhetor analyze --format json`, plus the server's `article` object.
     let mut obj = v.as_object().unwrap().clone();
     let article = obj.remove("article").unwrap();
@@ -130,8 +141,8 @@ async fn analyze_returns_the_library_analysis() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_list_filter_stats_get_delete() {
     let s = TestServer::start(|_| {}).await;
-    let a1 = real_article("article813452859.txt");
-    let a2 = real_article("article813494037.txt");
+    let a1 = article("9000001");
+    let a2 = article("9000002");
     let r = client()
         .post(s.url("/api/analyze"))
         .json(&json!({ "text": a1, "source": "Outlet A", "save": true }))
@@ -501,7 +512,7 @@ async fn a_saved_analysis_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("archive.db");
     let s = TestServer::start_at(&path, |_| {}).await;
-    let text = real_article("article813547724.txt");
+    let text = article("9000003");
     let (st, v) = post(&s, json!({ "text": text, "save": true, "source": "X" })).await;
     assert_eq!(st, 201);
     let id = v["article"]["id"].as_i64().unwrap();
@@ -525,7 +536,7 @@ async fn overload_gets_503_and_the_server_stays_responsive() {
         c.max_queued = 0;
     })
     .await;
-    let text = real_article("article813452859.txt").repeat(40); // ~0.2 s of analysis each
+    let text = article("9000001").repeat(150); // ~0.2 s of analysis each
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let url = s.url("/api/analyze");

@@ -1,16 +1,16 @@
 //! End to end in headless Chromium (Debian's `chromium` and `chromium-driver`, driven over the
-//! WebDriver protocol): paste a real article, analyse, check the highlights and the legend counts
+//! WebDriver protocol): paste an article, analyse, check the highlights and the legend counts
 //! against the API, toggle a technique, follow the permalink, open the archive, analyse an article
 //! full of markup and check none of it runs, and save screenshots. Then the page of `rhetor analyze
 //! --format html`, opened from a file: the same span view draws its bars, labels and legend offline.
 //!
-//! Skips (with a message) only when Chromium or ChromeDriver is not installed; under CI (`CI` set)
-//! their absence is a failure, since `.ci/run` installs them.
+//! Skips (with a message) only when Chromium or ChromeDriver is not installed; under CI their
+//! absence is a failure, since `.ci/run` installs them (`rhetor_testkit::chromium`).
 
 mod common;
 
 use base64::Engine as _;
-use common::{analyzer, client, real_article, TestServer};
+use common::{analyzer, article, client, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,19 +18,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in names {
-        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
 
 struct Driver {
     child: Child,
@@ -193,21 +180,13 @@ struct Browser {
 }
 
 impl Browser {
-    /// Starts ChromeDriver and a headless Chromium session, or says why it skips (`None`).
-    async fn start(test: &str) -> Option<Browser> {
-        let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
-        let driver = find_binary(&["chromedriver"]);
-        let (Some(chromium), Some(driver)) = (chromium, driver) else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must install chromium and chromium-driver (.ci/run does)"
-            );
-            eprintln!(
-                "SKIPPED {test}: Chromium or ChromeDriver is not installed \
-                 (apt-get install chromium chromium-driver)"
-            );
-            return None;
-        };
+    /// Starts ChromeDriver and a headless Chromium session, or says why it skips (`None`; under
+    /// CI a failure), by the testkit's one rule.
+    async fn start() -> Option<Browser> {
+        let rhetor_testkit::Browser {
+            chromium,
+            chromedriver: driver,
+        } = rhetor_testkit::require(rhetor_testkit::chromium())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -286,7 +265,7 @@ impl Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_in_headless_chromium() {
-    let Some(browser) = Browser::start("end_to_end_in_headless_chromium").await else {
+    let Some(browser) = Browser::start().await else {
         return;
     };
     let s = TestServer::start(|_| {}).await;
@@ -301,8 +280,7 @@ async fn end_to_end_in_headless_chromium() {
 /// analysis), opened from a file: the span view draws the bars, labels and legend, offline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_page_opened_from_a_file_draws_the_span_view() {
-    let Some(browser) = Browser::start("html_page_opened_from_a_file_draws_the_span_view").await
-    else {
+    let Some(browser) = Browser::start().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -340,8 +318,8 @@ async fn open_page(wd: &Wd, dir: &Path, name: &str, a: &rhetor::Analysis) {
 async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), String> {
     use rhetor::Technique;
 
-    // A real article through the built-in model.
-    let text = real_article("article813452859.txt");
+    // A fixture article through the built-in model.
+    let text = article("9000001");
     let a = analyzer().analyze(&text).unwrap();
     open_page(wd, dir, "article.html", &a).await;
     let want: BTreeMap<String, u64> = a
@@ -531,8 +509,8 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
         assert!(ms < 1000.0, "first paint took {ms} ms");
     }
 
-    // Paste a real article, name the outlet by typing, analyse.
-    let text = real_article("article813452859.txt");
+    // Paste an article, name the outlet by typing, analyse.
+    let text = article("9000001");
     wd.js(PASTE, json!([text])).await;
     wd.type_into("#source", "PTC test set").await;
     wd.click("#analyze-btn").await;

@@ -77,13 +77,7 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
-/// The shared data folder beside the checkout (`../shared`).
-pub fn shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
-/// A real PTC test article.
-pub fn real_article(name: &str) -> String {
-    let p = shared_dir().join("data/ptc/test-articles").join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+/// A fixture article in PTC layout (`tests/fixtures/ptc`), e.g. `article("9000001")`.
+pub fn article(id: &str) -> String {
+    rhetor_testkit::fixture_article(id)
 }

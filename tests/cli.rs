@@ -175,7 +175,7 @@ fn bad_inputs_give_one_line_errors() {
         ]),
         "truncated",
     );
-    label_errors(d, &fixtures().join("train-articles"), "9000001");
+    label_errors(d, &fixtures().join("train-articles"), "9001");
     assert!(!out.exists(), "no output is written when the input is bad");
 }
 

@@ -100,7 +100,7 @@ async fn health_openapi_and_techniques() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyze_returns_the_library_analysis() {
-    library_analysis_of(&article("9000001")).await;
+    library_analysis_of(&article("9001")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,8 +141,8 @@ async fn library_analysis_of(text: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn save_list_filter_stats_get_delete() {
     let s = TestServer::start(|_| {}).await;
-    let a1 = article("9000001");
-    let a2 = article("9000002");
+    let a1 = article("9001");
+    let a2 = article("9002");
     let r = client()
         .post(s.url("/api/analyze"))
         .json(&json!({ "text": a1, "source": "Outlet A", "save": true }))
@@ -512,7 +512,7 @@ async fn a_saved_analysis_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("archive.db");
     let s = TestServer::start_at(&path, |_| {}).await;
-    let text = article("9000003");
+    let text = article("9003");
     let (st, v) = post(&s, json!({ "text": text, "save": true, "source": "X" })).await;
     assert_eq!(st, 201);
     let id = v["article"]["id"].as_i64().unwrap();
@@ -536,7 +536,7 @@ async fn overload_gets_503_and_the_server_stays_responsive() {
         c.max_queued = 0;
     })
     .await;
-    let text = article("9000001").repeat(150); // ~0.2 s of analysis each
+    let text = article("9001").repeat(150); // ~0.2 s of analysis each
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let url = s.url("/api/analyze");

@@ -319,7 +319,7 @@ async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), S
     use rhetor::Technique;
 
     // A fixture article through the built-in model.
-    let text = article("9000001");
+    let text = article("9001");
     let a = analyzer().analyze(&text).unwrap();
     open_page(wd, dir, "article.html", &a).await;
     let want: BTreeMap<String, u64> = a
@@ -510,7 +510,7 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
     }
 
     // Paste an article, name the outlet by typing, analyse.
-    let text = article("9000001");
+    let text = article("9001");
     wd.js(PASTE, json!([text])).await;
     wd.type_into("#source", "PTC test set").await;
     wd.click("#analyze-btn").await;

@@ -40,7 +40,7 @@ pub fn fixtures() -> PathBuf {
     workspace_root().join("tests/fixtures/ptc")
 }
 
-/// The text of a fixture article, e.g. `fixture_article("9000001")`.
+/// The text of a fixture article, e.g. `fixture_article("9001")`.
 pub fn fixture_article(id: &str) -> String {
     let p = fixtures().join(format!("train-articles/article{id}.txt"));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -224,6 +224,6 @@ mod tests {
     #[test]
     fn the_fixtures_are_in_the_workspace() {
         assert!(fixtures().join("train-task2-TC.labels").is_file());
-        assert!(fixture_article("9000001").starts_with("Council"));
+        assert!(fixture_article("9001").starts_with("Council"));
     }
 }

@@ -77,7 +77,7 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
-/// A fixture article in PTC layout (`tests/fixtures/ptc`), e.g. `article("9000001")`.
+/// A fixture article in PTC layout (`tests/fixtures/ptc`), e.g. `article("9001")`.
 pub fn article(id: &str) -> String {
     rhetor_testkit::fixture_article(id)
 }

@@ -228,7 +228,7 @@ fn label_errors_on_real_ptc() {
 
 /// Trains a tiny model on the first `n` articles of `corpus`, then runs predict, classify and eval
 /// with it.
-fn train_predict_classify_eval(corpus: &std::path::Path, n: usize) {
+fn train_predict_classify_eval(corpus: &Corpus, n: usize) {
     let dir = TestDir::new();
     let Slice {
         ids: list,
@@ -316,13 +316,13 @@ fn train_predict_classify_eval(corpus: &std::path::Path, n: usize) {
 
 #[test]
 fn train_predict_classify_eval_on_fixture_articles() {
-    train_predict_classify_eval(&fixtures(), 6);
+    train_predict_classify_eval(&Corpus::fixtures(), 6);
 }
 
 #[test]
 fn train_predict_classify_eval_on_real_articles() {
     let ptc = require!(rhetor_testkit::ptc());
-    train_predict_classify_eval(&ptc, 8);
+    train_predict_classify_eval(&Corpus::ptc(&ptc), 8);
 }
 
 #[test]

@@ -43,7 +43,7 @@ fn accurate_is_the_default_and_fast_is_one_flag_away() {
 
 /// `predict` and `classify` with the shipped accurate model on the first `n` articles of `corpus`;
 /// returns the classified rows and the gold rows.
-fn accurate_predict_and_classify(corpus: &Path, n: usize) -> (String, String) {
+fn accurate_predict_and_classify(corpus: &Corpus, n: usize) -> (String, String) {
     let tmp = TestDir::new();
     let Slice {
         articles: dir,
@@ -84,13 +84,13 @@ fn accurate_predict_and_classify(corpus: &Path, n: usize) -> (String, String) {
 
 #[test]
 fn accurate_predict_and_classify_on_fixture_articles() {
-    accurate_predict_and_classify(&fixtures(), 6);
+    accurate_predict_and_classify(&Corpus::fixtures(), 6);
 }
 
 #[test]
 fn accurate_predict_and_classify_on_real_articles() {
     let ptc = require!(rhetor_testkit::ptc());
-    let (got, gold) = accurate_predict_and_classify(&ptc, 3);
+    let (got, gold) = accurate_predict_and_classify(&Corpus::ptc(&ptc), 3);
     // The shipped model has seen these articles: it must get most techniques right.
     let right = got
         .lines()
@@ -118,7 +118,7 @@ fn a_truncated_encoder_file_is_a_one_line_error() {
 
 /// Fine-tunes the base encoder (`scripts/fetch-encoder.sh`) one step on the first six articles of
 /// `corpus`, resumes for a second, and runs the result.
-fn encoder_trains_a_step_resumes_and_the_result_runs(base: &Path, corpus: &Path) {
+fn encoder_trains_a_step_resumes_and_the_result_runs(base: &Path, corpus: &Corpus) {
     let tmp = TestDir::new();
     let Slice {
         articles: dir,
@@ -188,14 +188,14 @@ fn encoder_trains_a_step_resumes_and_the_result_runs(base: &Path, corpus: &Path)
 #[test]
 fn encoder_trains_a_step_resumes_and_the_result_runs_on_fixture_articles() {
     let base = require!(rhetor_testkit::encoder_weights());
-    encoder_trains_a_step_resumes_and_the_result_runs(&base, &fixtures());
+    encoder_trains_a_step_resumes_and_the_result_runs(&base, &Corpus::fixtures());
 }
 
 #[test]
 fn encoder_trains_a_step_resumes_and_the_result_runs_on_real_articles() {
     let base = require!(rhetor_testkit::encoder_weights());
     let ptc = require!(rhetor_testkit::ptc());
-    encoder_trains_a_step_resumes_and_the_result_runs(&base, &ptc);
+    encoder_trains_a_step_resumes_and_the_result_runs(&base, &Corpus::ptc(&ptc));
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn every_fixture_label_slices_to_its_intended_text() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| l.split('\t').map(str::to_string).collect())
         .collect();
-    let tc = read(&dir.join("train-task2-TC.labels"));
+    let tc = read(&dir.join("tc.labels"));
     let rows: Vec<Vec<&str>> = tc.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(
         rows.len(),
@@ -45,7 +45,7 @@ fn every_fixture_label_slices_to_its_intended_text() {
             "{row:?}"
         );
     }
-    let si = read(&dir.join("train-task1-SI.labels"));
+    let si = read(&dir.join("si.labels"));
     let expected_si: String = rows
         .iter()
         .map(|r| format!("{}\t{}\t{}\n", r[0], r[2], r[3]))
@@ -53,7 +53,7 @@ fn every_fixture_label_slices_to_its_intended_text() {
     assert_eq!(si, expected_si);
     // rhetor's own reader accepts both files against the articles.
     let articles = rhetor::corpus::read_articles(&dir.join("train-articles")).unwrap();
-    for name in ["train-task2-TC.labels", "train-task1-SI.labels"] {
+    for name in ["tc.labels", "si.labels"] {
         let path = dir.join(name);
         let labels = rhetor::corpus::read_labels(&path).unwrap();
         assert_eq!(labels.len(), rows.len());
@@ -86,7 +86,7 @@ fn fixture_articles_are_ptc_shaped_and_not_only_ascii() {
     );
     assert!(all.contains('\u{301}'), "a combining mark");
     // Techniques: most of the 14 appear.
-    let tc = read(&fixtures().join("train-task2-TC.labels"));
+    let tc = read(&fixtures().join("tc.labels"));
     let used: std::collections::BTreeSet<&str> =
         tc.lines().filter_map(|l| l.split('\t').nth(1)).collect();
     assert!(used.len() >= 10, "{used:?}");

@@ -93,8 +93,32 @@ impl TestDir {
     }
 }
 
-/// The first `n` articles of a PTC-layout corpus (`train-articles` and `train-task2-TC.labels` in
-/// `corpus`), copied into `dir/articles`, with their label rows in `dir/labels.tsv`.
+/// A corpus in PTC layout: a folder of `articleN.txt` and its technique labels.
+pub struct Corpus {
+    pub articles: PathBuf,
+    pub labels: PathBuf,
+}
+
+impl Corpus {
+    /// The real PTC train set in `dir` (`shared/data/ptc`).
+    pub fn ptc(dir: &Path) -> Corpus {
+        Corpus {
+            articles: dir.join("train-articles"),
+            labels: dir.join("train-task2-TC.labels"),
+        }
+    }
+
+    /// The project's own fixture articles (`tests/fixtures/ptc`).
+    pub fn fixtures() -> Corpus {
+        Corpus {
+            articles: fixtures().join("train-articles"),
+            labels: fixtures().join("tc.labels"),
+        }
+    }
+}
+
+/// The first `n` articles of a corpus, copied into `dir/articles`, with their label rows in
+/// `dir/labels.tsv`.
 pub struct Slice {
     pub ids: Vec<String>,
     pub articles: PathBuf,
@@ -103,11 +127,11 @@ pub struct Slice {
     pub gold: String,
 }
 
-pub fn slice(dir: &TestDir, corpus: &Path, n: usize) -> Slice {
-    let src = corpus.join("train-articles");
+pub fn slice(dir: &TestDir, corpus: &Corpus, n: usize) -> Slice {
+    let src = &corpus.articles;
     let articles = dir.join("articles");
     std::fs::create_dir(&articles).unwrap();
-    let ids: Vec<String> = rhetor::corpus::list_articles(&src)
+    let ids: Vec<String> = rhetor::corpus::list_articles(src)
         .unwrap()
         .into_iter()
         .take(n)
@@ -117,7 +141,7 @@ pub fn slice(dir: &TestDir, corpus: &Path, n: usize) -> Slice {
         let f = format!("article{id}.txt");
         std::fs::copy(src.join(&f), articles.join(&f)).unwrap();
     }
-    let gold: String = std::fs::read_to_string(corpus.join("train-task2-TC.labels"))
+    let gold: String = std::fs::read_to_string(&corpus.labels)
         .unwrap()
         .lines()
         .filter(|l| ids.iter().any(|i| l.split('\t').next() == Some(i.as_str())))

@@ -34,8 +34,8 @@ pub fn shared_dir() -> PathBuf {
     }
 }
 
-/// The fixture corpus in PTC layout: `train-articles/articleN.txt`, `train-task2-TC.labels`,
-/// `train-task1-SI.labels` (always present; see `tests/fixtures/ptc/README.md`).
+/// The fixture corpus in PTC layout: `train-articles/articleN.txt`, `tc.labels`,
+/// `si.labels` (always present; see `tests/fixtures/ptc/README.md`).
 pub fn fixtures() -> PathBuf {
     workspace_root().join("tests/fixtures/ptc")
 }
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn the_fixtures_are_in_the_workspace() {
-        assert!(fixtures().join("train-task2-TC.labels").is_file());
+        assert!(fixtures().join("tc.labels").is_file());
         assert!(fixture_article("9001").starts_with("Council"));
     }
 }

@@ -159,6 +159,16 @@ pub fn decode<T: for<'de> Deserialize<'de>>(
     kind: ModelKind,
 ) -> Result<(Manifest, T), ModelError> {
     let (man, body) = split(bytes, origin)?;
+    check_crc(bytes, origin)?;
+    let manifest = parse_manifest(man, origin)?;
+    manifest.check(origin, Some(kind))?;
+    let payload = bincode::deserialize(body)
+        .map_err(|e| ModelError::Payload(origin.into(), e.to_string()))?;
+    Ok((manifest, payload))
+}
+
+/// The CRC-32 in the last 4 bytes must match everything before them (`split` checked the length).
+fn check_crc(bytes: &[u8], origin: &str) -> Result<(), ModelError> {
     let n = bytes.len();
     let stored = u32::from_le_bytes(bytes[n - 4..].try_into().expect("4 bytes"));
     if crc32fast::hash(&bytes[..n - 4]) != stored {
@@ -167,11 +177,7 @@ pub fn decode<T: for<'de> Deserialize<'de>>(
             "checksum mismatch".into(),
         ));
     }
-    let manifest = parse_manifest(man, origin)?;
-    manifest.check(origin, Some(kind))?;
-    let payload = bincode::deserialize(body)
-        .map_err(|e| ModelError::Payload(origin.into(), e.to_string()))?;
-    Ok((manifest, payload))
+    Ok(())
 }
 
 fn parse_manifest(man: &[u8], origin: &str) -> Result<Manifest, ModelError> {
@@ -253,13 +259,7 @@ pub fn upgrade_v1(
         scores: BTreeMap<String, f64>,
     }
     let (man, body) = split_version(bytes, origin, 1)?;
-    let n = bytes.len();
-    if crc32fast::hash(&bytes[..n - 4]) != u32::from_le_bytes(bytes[n - 4..].try_into().unwrap()) {
-        return Err(ModelError::Corrupt(
-            origin.into(),
-            "checksum mismatch".into(),
-        ));
-    }
+    check_crc(bytes, origin)?;
     let v1: V1 = serde_json::from_slice(man)
         .map_err(|e| ModelError::Corrupt(origin.into(), format!("manifest: {e}")))?;
     let manifest = Manifest {

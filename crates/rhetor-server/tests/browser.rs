@@ -306,6 +306,28 @@ fn analysis(text: &str, spans: &[(usize, usize, rhetor::Technique)]) -> rhetor::
     )
 }
 
+/// On a phone-sized window the page at `url` draws its legend and is no wider than the screen.
+async fn fits_a_phone(wd: &Wd, url: &str) {
+    wd.post("/window/rect", json!({ "width": 390, "height": 844 }))
+        .await;
+    wd.goto(url).await;
+    wd.wait(
+        "the phone page",
+        "return document.querySelectorAll('#legend button').length > 0;",
+    )
+    .await;
+    let overflow = wd
+        .js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        overflow.as_f64().unwrap() <= 1.0,
+        "horizontal overflow {overflow}"
+    );
+}
+
 /// Writes the HTML page of an analysis to a file and opens it.
 async fn open_page(wd: &Wd, dir: &Path, name: &str, a: &rhetor::Analysis) {
     let path = dir.join(name);
@@ -469,26 +491,11 @@ async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), S
         .await;
     assert_eq!(v, json!(["No propaganda techniques found.", true]));
 
-    // On a phone: nothing wider than the screen.
-    wd.post("/window/rect", json!({ "width": 390, "height": 844 }))
-        .await;
-    wd.goto(&format!("file://{}", dir.join("article.html").display()))
-        .await;
-    wd.wait(
-        "the phone page",
-        "return document.querySelectorAll('#legend button').length > 0;",
+    fits_a_phone(
+        wd,
+        &format!("file://{}", dir.join("article.html").display()),
     )
     .await;
-    let overflow = wd
-        .js(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            json!([]),
-        )
-        .await;
-    assert!(
-        overflow.as_f64().unwrap() <= 1.0,
-        "horizontal overflow {overflow}"
-    );
     Ok(())
 }
 
@@ -706,25 +713,7 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
     .await;
     wd.screenshot(&shots.join("rhetor-e2e-archive.png")).await;
 
-    // On a phone: nothing wider than the screen.
-    wd.post("/window/rect", json!({ "width": 390, "height": 844 }))
-        .await;
-    wd.goto(&s.url(&href_of_first_article(s).await)).await;
-    wd.wait(
-        "the phone page",
-        "return document.querySelectorAll('#legend button').length > 0;",
-    )
-    .await;
-    let overflow = wd
-        .js(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            json!([]),
-        )
-        .await;
-    assert!(
-        overflow.as_f64().unwrap() <= 1.0,
-        "horizontal overflow {overflow}"
-    );
+    fits_a_phone(wd, &s.url(&href_of_first_article(s).await)).await;
     wd.screenshot(&shots.join("rhetor-e2e-phone.png")).await;
     Ok(())
 }

@@ -111,10 +111,7 @@ impl Analyzer {
 
     /// Wraps models already in memory.
     pub fn new(models: Ensemble) -> Analyzer {
-        let m = match models.encoder() {
-            Some(e) => e.manifest(),
-            None => models.fast_model().manifest(),
-        };
+        let m = models.manifest();
         let name = format!("{}@{}", m.name, m.rhetor_version);
         Analyzer {
             models,
@@ -149,10 +146,7 @@ impl Analyzer {
 
     /// The manifest of the model doing the work (for the accurate tier, the encoder's).
     pub fn manifest(&self) -> &Manifest {
-        match self.models.encoder() {
-            Some(e) => e.manifest(),
-            None => self.models.fast_model().manifest(),
-        }
+        self.models.manifest()
     }
 
     /// The models.

@@ -68,6 +68,14 @@ impl Ensemble {
         self.encoder.as_deref()
     }
 
+    /// The manifest of the model doing the work: the encoder's, or the fast model's when alone.
+    pub fn manifest(&self) -> &rhetor_model::Manifest {
+        match &self.encoder {
+            Some(e) => e.manifest(),
+            None => self.fast.manifest(),
+        }
+    }
+
     /// Gives the encoder back (its `Arc`), when there is one.
     pub fn into_encoder(self) -> Option<Arc<NeuralModel>> {
         self.encoder

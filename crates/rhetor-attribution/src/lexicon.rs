@@ -101,6 +101,10 @@ mod file {
     pub const MALE_TITLES: &str = include_str!("../data/male-titles.txt");
     pub const CUE_WORDS: &str = include_str!("../data/cue-words.txt");
     pub const CUE_OPENERS: &str = include_str!("../data/cue-openers.txt");
+    pub const PLACES: &str = include_str!("../data/places.txt");
+    pub const PLACE_WORDS: &str = include_str!("../data/place-words.txt");
+    pub const DEMONYMS: &str = include_str!("../data/demonyms.txt");
+    pub const NON_SOURCES: &str = include_str!("../data/non-sources.txt");
 }
 
 /// The sets the stages ask about, by word key (see [`key`]).
@@ -131,6 +135,14 @@ pub(crate) struct Lexicon {
     pub cue_words: WordSet,
     /// Token hashes of words that open a cue but are not its head.
     pub cue_openers: WordSet,
+    /// Names of countries, capitals and regions.
+    pub places: WordSet,
+    /// Words that make a name a geographic place ("sea", "province", "eastern").
+    pub place_words: WordSet,
+    /// Adjectives of nationality, religion and politics.
+    pub demonyms: WordSet,
+    /// Function words and discourse-marker words: a source made only of these names no one.
+    pub non_sources: WordSet,
 }
 
 fn set(files: &[&str]) -> WordSet {
@@ -164,6 +176,10 @@ pub(crate) fn lexicon() -> &'static Lexicon {
                 .map(|w| hash_str(&w.replace('’', "'")))
                 .collect(),
         ),
+        places: set(&[PLACES]),
+        place_words: set(&[PLACE_WORDS]),
+        demonyms: set(&[DEMONYMS]),
+        non_sources: set(&[STOP_WORDS, NON_SOURCES]),
     })
 }
 
@@ -187,13 +203,15 @@ mod tests {
     #[test]
     fn united_files_do_not_overlap() {
         use file::*;
-        let groups: [&[&str]; 6] = [
+        let groups: [&[&str]; 8] = [
             &[PRONOUNS, OBJECT_PRONOUNS],
             &[HONORIFICS, TITLES, TAGGER_TITLES],
             &[STOP_WORDS, PRONOUNS, HONORIFICS],
             &[HONORIFICS, TITLES, NAME_TITLES],
             &[ORG_NOUNS, ORG_NAMES],
             &[ORG_NOUNS, ORG_DESCRIPTIONS],
+            &[PLACES, PLACE_WORDS],
+            &[STOP_WORDS, NON_SOURCES],
         ];
         for g in groups {
             let mut all: Vec<u64> = g.iter().flat_map(|f| word_list(f)).map(key).collect();

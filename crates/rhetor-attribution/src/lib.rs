@@ -57,6 +57,7 @@ mod features;
 mod lexicon;
 mod linear;
 mod prep;
+mod sources;
 pub mod speakers;
 pub mod train;
 

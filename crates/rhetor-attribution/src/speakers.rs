@@ -22,19 +22,8 @@ use rhetor_core::{Document, Span};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
-/// What kind of speaker an entity is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SpeakerKind {
-    /// A named or described person.
-    Person,
-    /// An organisation, outlet, government body, poll.
-    Organization,
-    /// An unnamed plural ("officials", "critics").
-    Group,
-    /// Not known.
-    Unknown,
-}
+/// What kind of speaker an entity is (defined in the core, where an analysis carries it).
+pub use rhetor_core::SpeakerKind;
 
 /// A speaker of an article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +90,8 @@ impl<T: Copy + Default, const N: usize> FromIterator<T> for Small<T, N> {
 
 /// A named mention found in the text, or a source mention turned into an entity.
 #[derive(Debug, Clone)]
-struct Name {
-    span: Span,
+pub(crate) struct Name {
+    pub(crate) span: Span,
     /// Tokens of the name (no titles), for display.
     toks: Small<u32, 8>,
     /// Keys (lower case, possessive stripped) of the name words.
@@ -140,6 +129,7 @@ struct Words {
     who: [u64; 3],
     joiners: [u64; 4],
     articles: [u64; 3],
+    locative: [u64; 8],
 }
 
 /// The shared word lists and the resolver's own words.
@@ -155,6 +145,16 @@ fn lists() -> (&'static Lexicon, &'static Words) {
         who: [k("who"), k("which"), k("that")],
         joiners: [k("of"), k("for"), k("and"), k("de")],
         articles: [k("the"), k("a"), k("an")],
+        locative: [
+            k("in"),
+            k("at"),
+            k("near"),
+            k("across"),
+            k("throughout"),
+            k("into"),
+            k("off"),
+            k("outside"),
+        ],
     });
     (lexicon(), w)
 }
@@ -262,6 +262,38 @@ fn find_names(p: &Prepared) -> Vec<Name> {
             continue;
         }
         let has_org = words.iter().any(|&(_, k)| has(&l.org, k));
+        // Places and adjectives ("Cyprus", "the Eastern Mediterranean", "Greek Cypriot") are
+        // never speakers nor antecedents; nor is a name right after a locative preposition
+        // ("in Dalton") or a dateline ("TEHRAN —").
+        let placeish = |k: u64| has(&l.places, k) || has(&l.place_words, k) || has(&l.demonyms, k);
+        let after_loc = s > 0 && w.locative.contains(&t[s - 1].w);
+        let dateline = t[s].flags & flag::PARA_START != 0
+            && (s..e).all(|k| t[k].shape == 2 || t[k].class != class::WORD)
+            && t.get(e).is_some_and(|x| x.class == class::DASH);
+        let no_title = !words.iter().any(|&(_, k)| has(&l.titles, k));
+        if !has_org
+            && no_title
+            && (words
+                .iter()
+                .all(|&(_, k)| placeish(k) || w.joiners.contains(&k))
+                || after_loc
+                || dateline)
+        {
+            i = e;
+            continue;
+        }
+        // Lower-case titles right before the name ("ministry spokeswoman Maria Lopez").
+        let mut pre: Small<u64, 4> = Small::default();
+        let mut b = s;
+        while b > 0 && pre.len() < 3 {
+            let x = &t[b - 1];
+            if x.class == class::WORD && x.shape == 0 && has(&l.titles, x.w) {
+                pre.push(x.w);
+                b -= 1;
+            } else {
+                break;
+            }
+        }
         let mut split = 0;
         for (k, &(_, wk)) in words.iter().enumerate() {
             if has(&l.titles, wk) && k + 1 < words.len() {
@@ -275,17 +307,27 @@ fn find_names(p: &Prepared) -> Vec<Name> {
             i = e;
             continue;
         }
-        let name = &words[split..];
+        let mut name = &words[split..];
         let name_has_org = name.iter().any(|&(_, k)| has(&l.org, k));
+        // An organisation keeps its description words: "Foreign Ministry", not "Ministry".
+        if name_has_org {
+            split = 0;
+            name = words;
+        }
         let kind = if name_has_org || (has_org && split == 0) {
             SpeakerKind::Organization
-        } else if split > 0 || (2..=4).contains(&name.len()) {
+        } else if split > 0 || !pre.is_empty() || (2..=4).contains(&name.len()) {
             SpeakerKind::Person
         } else {
             SpeakerKind::Unknown
         };
         let toks: Small<u32, 8> = name.iter().map(|&(k, _)| k).collect();
-        let desc: Small<u64, 12> = words[..split].iter().map(|&(_, k)| k).collect();
+        let mut desc: Small<u64, 12> = words[..split].iter().map(|&(_, k)| k).collect();
+        if kind == SpeakerKind::Person {
+            for &d in pre.iter() {
+                desc.push(d);
+            }
+        }
         let gender = if kind == SpeakerKind::Person {
             gender_of(p, &toks, &desc)
         } else {
@@ -463,6 +505,7 @@ pub(crate) fn resolve(
     mut atts: Vec<Attribution>,
 ) -> crate::Attributions {
     let names = find_names(p);
+    crate::sources::refine(p, &names, &mut atts);
     // Each attribution remembers its entity by its stable number.
     let mut r = Resolver::new();
     let mut order: Vec<usize> = (0..atts.len())
@@ -483,6 +526,17 @@ pub(crate) fn resolve(
             None => r.push(nominal(doc, p, src)),
         };
         let e = &mut r.ents[pos];
+        // A bare capitalised word that speaks ("Aksoy noted") is a person unless an
+        // organisation word says otherwise.
+        if e.name.kind == SpeakerKind::Unknown && e.display.is_none() {
+            let (l, _) = lists();
+            let last = e.name.key.last().copied().unwrap_or(0);
+            e.name.kind = if has(&l.group_heads, last) {
+                SpeakerKind::Group
+            } else {
+                SpeakerKind::Person
+            };
+        }
         e.is_speaker = true;
         if !e.mentions.contains(&src) {
             e.mentions.push(src);
@@ -614,9 +668,7 @@ fn resolve_source(
             return r.recent(person);
         }
         if w.he.contains(&first) {
-            return r
-                .recent(|e| person(e) && e.name.gender != Gender::Female)
-                .or_else(|| r.recent(|e| e.name.kind == SpeakerKind::Unknown && e.is_speaker));
+            return r.recent(|e| person(e) && e.name.gender != Gender::Female);
         }
         if w.she.contains(&first) {
             return r
@@ -628,12 +680,7 @@ fn resolve_source(
                 .recent(|e| matches!(e.name.kind, SpeakerKind::Organization | SpeakerKind::Group));
         }
         if w.it.contains(&first) {
-            return r.recent(|e| {
-                matches!(
-                    e.name.kind,
-                    SpeakerKind::Organization | SpeakerKind::Unknown
-                )
-            });
+            return r.recent(|e| e.name.kind == SpeakerKind::Organization);
         }
         if w.who.contains(&first) {
             // The name right before the relative pronoun, in the same sentence.
@@ -664,8 +711,28 @@ fn resolve_source(
             e.name.kind == SpeakerKind::Person || e.display.is_some()
         }
     };
+    let gender = if has(&l.female_titles, head) {
+        Gender::Female
+    } else if has(&l.male_titles, head) {
+        Gender::Male
+    } else {
+        Gender::Unknown
+    };
+    let fits = |e: &Entity| {
+        person(e)
+            && (gender == Gender::Unknown
+                || e.name.gender == Gender::Unknown
+                || e.name.gender == gender)
+    };
     r.recent(|e| want(e) && matches_head(e))
         .or_else(|| r.recent(|e| !is_org_head && e.name.desc.contains(&head)))
+        // A role noun ("the spokesman") with no named holder: the most recent compatible
+        // person who has spoken.
+        .or_else(|| {
+            let role = words.len() <= 3 && has(&l.titles, head) && !is_org_head;
+            role.then(|| r.recent(|e| fits(e) && e.is_speaker && e.display.is_none()))
+                .flatten()
+        })
 }
 
 /// A new entity named by the source text ("the ministry", "officials"): cut at the first comma or
@@ -693,7 +760,8 @@ fn nominal(doc: &Document, p: &Prepared, src: Span) -> Entity {
     );
     let words = words_of(p, cut_span);
     let head = words.last().map_or(0, |w| w.1);
-    let kind = if has(&l.org_heads, head) {
+    // A country or capital that speaks is its government.
+    let kind = if has(&l.org_heads, head) || has(&l.places, head) {
         SpeakerKind::Organization
     } else if has(&l.group_heads, head) {
         SpeakerKind::Group

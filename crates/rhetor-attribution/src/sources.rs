@@ -1,0 +1,292 @@
+//! Source typing and coverage, between argument tagging and speaker resolution.
+//!
+//! - A source that names no one is dropped (the content stays in the outlet's voice): a discourse
+//!   marker ("As said earlier", "As a result"), a place ("in the Aegean"), an adjective ("Greek").
+//!   A country or capital as the subject of a cue ("Turkey said") is its government: an
+//!   organisation.
+//! - A participle or reduced clause ("…, underlining that X", "…, adding that X") takes the subject
+//!   of its main clause as source.
+//! - A "— Name" signature after a quotation makes an attribution to that name.
+//! - A quotation left open to the end of its paragraph or of the article, that no cue claims, is
+//!   the speaker's of the attribution just before it (news pages truncate mid-quote).
+
+use crate::extract::tok_range;
+use crate::lexicon::{key, lexicon};
+use crate::prep::{class, flag, Prepared};
+use crate::speakers::Name;
+use crate::Attribution;
+use rhetor_core::Span;
+
+/// What a source mention names, by its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SourceType {
+    /// A person, organisation, group, pronoun or document: a real source.
+    Source,
+    /// Function and discourse-marker words only ("As", "As said earlier").
+    Discourse,
+    /// A place name.
+    Place,
+    /// Adjectives of nationality or politics only ("Greek Cypriot").
+    Adjective,
+}
+
+/// Types a source mention by its word tokens.
+pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
+    let l = lexicon();
+    let Some((s, e)) = tok_range(p, src) else {
+        return SourceType::Discourse;
+    };
+    let words: Vec<usize> = (s..e).filter(|&k| p.toks[k].class == class::WORD).collect();
+    if words.is_empty() {
+        return SourceType::Discourse;
+    }
+    let k = |i: usize| key(tok_text(p, i));
+    if words.iter().any(|&i| p.toks[i].flags & flag::PRONOUN != 0) {
+        return SourceType::Source;
+    }
+    let content: Vec<u64> = words
+        .iter()
+        .map(|&i| k(i))
+        .filter(|&w| !l.non_sources.contains(w))
+        .collect();
+    if content.is_empty() {
+        return SourceType::Discourse;
+    }
+    if content.iter().all(|&w| l.demonyms.contains(w)) {
+        return SourceType::Adjective;
+    }
+    // A country or capital that speaks is its government ("Turkey said"); a geographic place, or
+    // one after a locative preposition ("in the Aegean"), names no one.
+    let geo = |w: u64| l.place_words.contains(w) || l.places.contains(w) || l.demonyms.contains(w);
+    let after_loc = s > 0
+        && matches!(
+            tok_text(p, s - 1).to_ascii_lowercase().as_str(),
+            "in" | "at" | "near" | "across" | "throughout" | "into" | "off" | "outside"
+        );
+    if content.iter().all(|&w| geo(w))
+        && (after_loc || content.iter().any(|&w| l.place_words.contains(w)))
+    {
+        return SourceType::Place;
+    }
+    SourceType::Source
+}
+
+fn span_text<'a>(p: &'a Prepared, sp: Span) -> &'a str {
+    match tok_range(p, sp) {
+        Some((s, e)) => &p.text[p.toks[s].b0 as usize..p.toks[e - 1].b1 as usize],
+        None => "",
+    }
+}
+
+fn tok_text<'a>(p: &'a Prepared, i: usize) -> &'a str {
+    &p.text[p.toks[i].b0 as usize..p.toks[i].b1 as usize]
+}
+
+/// Is the cue at token `c0` the head of a participle clause ("…, adding that")?
+fn participle(p: &Prepared, c0: usize) -> bool {
+    let w = tok_text(p, c0);
+    // "according to" is no clause of its own.
+    if !(w.len() > 4 && w.ends_with("ing")) || c0 == 0 || w.eq_ignore_ascii_case("according") {
+        return false;
+    }
+    let prev = &p.toks[c0 - 1];
+    prev.class == class::COMMA
+        || prev.class == class::DASH
+        || (prev.class == class::WORD
+            && matches!(
+                tok_text(p, c0 - 1).to_ascii_lowercase().as_str(),
+                "while" | "before" | "after" | "when" | "also" | "further"
+            )
+            && c0 >= 2
+            && p.toks[c0 - 2].class == class::COMMA)
+}
+
+/// The subject of the main clause of the sentence of token `c0`: the source of an earlier cue of
+/// the sentence, else a name or pronoun among the sentence's first tokens.
+fn main_subject(p: &Prepared, names: &[Name], atts: &[Attribution], c0: usize) -> Option<Span> {
+    let sent = p.toks[c0].sent;
+    let (ss, _) = p.sents[sent as usize];
+    let ss = ss as usize;
+    let cue_start = p.toks[c0].span.start();
+    let earlier = atts
+        .iter()
+        .filter(|a| {
+            a.cue.start() < cue_start
+                && a.source.is_some()
+                && tok_range(p, a.cue).is_some_and(|(s, _)| p.toks[s].sent == sent)
+        })
+        .filter_map(|a| a.source)
+        // A relative pronoun is the subject of an embedded clause ("an architect who said …").
+        .find(|&s| {
+            source_type(p, s) == SourceType::Source
+                && s.end() <= cue_start
+                && !matches!(
+                    span_text(p, s).to_lowercase().as_str(),
+                    "who" | "which" | "that"
+                )
+        });
+    if earlier.is_some() {
+        return earlier;
+    }
+    let sent_start = p.toks[ss].span.start();
+    // The first name of the sentence, when it opens the sentence (a dateline or a few words
+    // such as "On Monday," may come first).
+    let limit = p.toks[(ss + 8).min(c0)].span.start();
+    if let Some(n) = names
+        .iter()
+        .find(|n| n.span.start() >= sent_start && n.span.start() < limit)
+    {
+        if n.span.end() <= cue_start {
+            return Some(n.span);
+        }
+    }
+    (ss..c0.min(ss + 3))
+        .find(|&i| p.toks[i].flags & flag::PRONOUN != 0 && p.toks[i].class == class::WORD)
+        .map(|i| p.toks[i].span)
+}
+
+/// Applies the rules of the module docs to the tagged attributions.
+pub(crate) fn refine(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
+    for a in atts.iter_mut() {
+        if let Some(src) = a.source {
+            if source_type(p, src) != SourceType::Source {
+                a.source = None;
+            }
+        }
+    }
+    for k in 0..atts.len() {
+        let Some((c0, _)) = tok_range(p, atts[k].cue) else {
+            continue;
+        };
+        if participle(p, c0) {
+            if let Some(s) = main_subject(p, names, atts, c0) {
+                atts[k].source = Some(s);
+            }
+        }
+    }
+    signatures(p, names, atts);
+    open_quotes(p, atts);
+}
+
+fn claimed(atts: &[Attribution], sp: Span) -> bool {
+    atts.iter()
+        .any(|a| a.content.iter().any(|c| c.overlap(sp) * 2 > sp.len()))
+}
+
+/// "“…” — Jane Doe": a dash after a closing quote (same line, or opening the next line), then a
+/// name ending the line.
+fn signatures(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
+    let t = &p.toks;
+    for i in 1..t.len() {
+        if t[i].class != class::DASH {
+            continue;
+        }
+        let para = t[i].para;
+        let (_, pe) = p.paras[para as usize];
+        let Some(n) = names.iter().find(|n| n.span.start() >= t[i].span.end()) else {
+            continue;
+        };
+        let Some((ns, ne)) = tok_range(p, n.span) else {
+            continue;
+        };
+        // The name follows the dash and ends the line (or a comma follows it: "— Jane Doe, Reuters").
+        if ns != i + 1 || !(ne == pe as usize || t[ne].class == class::COMMA) {
+            continue;
+        }
+        let q = if t[i - 1].class == class::QCLOSE && t[i - 1].para == para {
+            p.quote_region(i - 1)
+        } else if t[i].flags & flag::PARA_START != 0 && t[i - 1].class == class::QCLOSE {
+            p.quote_region(i - 1)
+        } else {
+            None
+        };
+        let Some((qs, qe)) = q else { continue };
+        let content = Span::new(t[qs].span.start(), t[qe - 1].span.end());
+        if claimed(atts, content) {
+            continue;
+        }
+        atts.push(Attribution {
+            content: vec![content],
+            cue: t[i].span,
+            source: Some(n.span),
+            speaker: None,
+            direct: true,
+        });
+    }
+}
+
+/// Quotations open at the end of their paragraph (never closed) that no attribution claims: the
+/// speaker of the attribution just before, within the two paragraphs before.
+fn open_quotes(p: &Prepared, atts: &mut Vec<Attribution>) {
+    let t = &p.toks;
+    let mut extra = Vec::new();
+    for &(ps, pe) in &p.paras {
+        let (ps, pe) = (ps as usize, pe as usize);
+        let Some(qs) = (ps..pe).find(|&i| t[i].class == class::QOPEN && t[i].inq) else {
+            continue;
+        };
+        let Some((rs, re)) = p.quote_region(qs) else {
+            continue;
+        };
+        if t[re - 1].class == class::QCLOSE || re < pe {
+            continue;
+        }
+        let content = Span::new(t[rs].span.start(), t[re - 1].span.end());
+        if content.is_empty() || claimed(atts, content) {
+            continue;
+        }
+        let para = t[rs].para;
+        let prev = atts
+            .iter()
+            .filter(|a| a.source.is_some() && a.cue.end() <= content.start())
+            .filter(|a| tok_range(p, a.cue).is_some_and(|(s, _)| t[s].para + 2 >= para))
+            .max_by_key(|a| a.cue.start());
+        if let Some(a) = prev {
+            extra.push(Attribution {
+                content: vec![content],
+                cue: t[qs].span,
+                source: a.source,
+                speaker: None,
+                direct: true,
+            });
+        }
+    }
+    atts.extend(extra);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhetor_core::Document;
+
+    #[test]
+    fn sources_are_typed_by_their_words() {
+        let text = "As said earlier, as a result, Officials in the Aegean, Greek Cypriot, \
+                    the Eastern Mediterranean, Turkey, the ministry, he, the report.";
+        let doc = Document::new(text).unwrap();
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
+        // Whole words: the needle with a space or comma before it (or at the start).
+        let ty = |needle: &str| {
+            let b = [" ", ","]
+                .iter()
+                .filter_map(|p| text.find(&format!("{p}{needle}")).map(|b| b + 1))
+                .chain(text.starts_with(needle).then_some(0))
+                .min()
+                .unwrap();
+            let s = text[..b].chars().count();
+            source_type(&p, Span::new(s, s + needle.chars().count()))
+        };
+        assert_eq!(ty("As said earlier"), SourceType::Discourse);
+        assert_eq!(ty("As"), SourceType::Discourse);
+        assert_eq!(ty("as a result"), SourceType::Discourse);
+        assert_eq!(ty("the Aegean"), SourceType::Place);
+        assert_eq!(ty("the Eastern Mediterranean"), SourceType::Place);
+        assert_eq!(ty("Greek Cypriot"), SourceType::Adjective);
+        assert_eq!(ty("Officials"), SourceType::Source);
+        assert_eq!(ty("Turkey"), SourceType::Source);
+        assert_eq!(ty("the ministry"), SourceType::Source);
+        assert_eq!(ty("he"), SourceType::Source);
+        assert_eq!(ty("the report"), SourceType::Source);
+    }
+}

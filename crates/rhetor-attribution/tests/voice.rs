@@ -1,0 +1,258 @@
+//! Whose voice, v2 (issue 15): typed sources, resolution and coverage, each construction on short
+//! articles written for these tests (not corpus text), through the shipped model.
+
+use rhetor_attribution::{Attributions, Attributor, SpeakerKind, Voice};
+use rhetor_core::{Document, Span};
+
+/// One spokesman quoted throughout, with places and adjectives around him.
+const AKSOY: &str = "Border incidents raise tension in the Aegean
+
+ANKARA — Foreign Ministry spokesman Hami Aksoy on Thursday accused Greece of provoking tension in the Aegean, underlining that Turkey would defend its rights at sea.
+
+\"Greece must stop these provocations immediately,\" Aksoy said in a written statement.
+
+As said earlier, the ministry has called for dialogue. As a result, the talks in Brussels were postponed.
+
+The spokesman added that the Turkish navy had monitored every movement of the Greek vessels, saying that the patrols would continue.
+
+Tension has also risen around Cyprus. Aksoy noted that the Greek Cypriot administration was acting irresponsibly.
+
+He argued that the dispute could be solved by talks, and he stressed that Ankara had always been open to them.
+
+\"We will not accept any fait accompli in the Eastern Mediterranean. Our patience is not without limits,
+";
+
+/// A role noun with a lower-case title, an organisation and its pronoun, a woman and her pronoun.
+const LOPEZ: &str = "City hall defends water plan
+
+Interior Ministry spokeswoman Maria Lopez said on Monday that the new water plan would protect every household.
+
+The ministry said it had consulted farmers before the decision. It added that the costs would be shared.
+
+Critics disagree. The plan is \"a gift to the big developers,\" said Tom Becker, a local activist.
+
+The spokeswoman rejected the criticism, adding that the numbers had been checked twice.
+
+Lopez argued that the plan was fair, and she wrote that the council had approved it unanimously.
+";
+
+const LETTER: &str = "Letters: the bridge can wait
+
+\"The council should repair the schools before it builds a bridge that nobody asked for.\"
+— Anna Kowalski, Dalton
+
+Readers wrote in large numbers this week.
+";
+
+fn extract(text: &str) -> (Document, Attributions) {
+    let doc = Document::new(text).unwrap();
+    let atts = Attributor::shared().extract(&doc);
+    (doc, atts)
+}
+
+fn find(text: &str, needle: &str) -> Span {
+    let b = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in text"));
+    let s = text[..b].chars().count();
+    Span::new(s, s + needle.chars().count())
+}
+
+/// The display name of the speaker whose voice `needle` is in.
+fn voice(text: &str, atts: &Attributions, needle: &str) -> Voice {
+    atts.voice(find(text, needle))
+}
+
+fn quoted(name: &str) -> Voice {
+    Voice::Quoted {
+        speaker: name.into(),
+    }
+}
+
+#[test]
+fn one_spokesman_quoted_throughout() {
+    let (_, atts) = extract(AKSOY);
+    let aksoy = quoted("Hami Aksoy");
+    for said in [
+        "Greece of provoking tension",
+        "Turkey would defend its rights at sea",
+        "Greece must stop these provocations",
+        "the Turkish navy had monitored every movement",
+        "the patrols would continue",
+        "the Greek Cypriot administration was acting irresponsibly",
+        "the dispute could be solved by talks",
+        "Ankara had always been open to them",
+        "Our patience is not without limits",
+    ] {
+        assert_eq!(voice(AKSOY, &atts, said), aksoy, "{said:?}");
+    }
+    // The narration stays the outlet's.
+    for own in [
+        "the talks in Brussels were postponed",
+        "Tension has also risen",
+    ] {
+        assert_eq!(voice(AKSOY, &atts, own), Voice::Author, "{own:?}");
+    }
+    // No place, adjective or discourse marker is a speaker.
+    let names: Vec<&str> = atts.speakers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Foreign Ministry", "Hami Aksoy"],
+        "{:?}",
+        atts.speakers
+    );
+    let a = atts
+        .speakers
+        .iter()
+        .find(|s| s.name == "Hami Aksoy")
+        .unwrap();
+    assert_eq!(a.kind, SpeakerKind::Person);
+    assert_eq!(atts.speakers[0].kind, SpeakerKind::Organization);
+}
+
+#[test]
+fn participle_clause_takes_the_main_subject() {
+    let (doc, atts) = extract(AKSOY);
+    let a = atts
+        .attributions
+        .iter()
+        .find(|a| doc.slice(a.cue) == "underlining")
+        .expect("the participle cue");
+    assert_eq!(
+        doc.slice(a.source.unwrap()),
+        "Foreign Ministry spokesman Hami Aksoy"
+    );
+    let saying = atts
+        .attributions
+        .iter()
+        .find(|a| doc.slice(a.cue) == "saying")
+        .expect("the second participle cue");
+    assert_eq!(doc.slice(saying.source.unwrap()), "The spokesman");
+}
+
+#[test]
+fn as_said_earlier_is_no_source() {
+    let (doc, atts) = extract(AKSOY);
+    for a in &atts.attributions {
+        if let Some(s) = a.source {
+            assert!(!doc.slice(s).starts_with("As"), "{:?}", doc.slice(s));
+        }
+    }
+    let (doc, atts) =
+        extract("As said earlier, prices will rise. As a result, people will suffer.\n");
+    for a in &atts.attributions {
+        assert!(a.source.is_none(), "{:?}", a.source.map(|s| doc.slice(s)));
+    }
+    assert!(atts.speakers.is_empty());
+}
+
+#[test]
+fn pronouns_agree_with_their_antecedents() {
+    // "he" after "Cyprus" and "Greek Cypriot": the spokesman, not the place or the adjective.
+    let (_, atts) = extract(AKSOY);
+    assert_eq!(
+        voice(AKSOY, &atts, "the dispute could be solved"),
+        quoted("Hami Aksoy")
+    );
+    // "It" after a woman and an organisation: the organisation.
+    let (_, atts) = extract(LOPEZ);
+    assert_eq!(
+        voice(LOPEZ, &atts, "the costs would be shared"),
+        quoted("Interior Ministry")
+    );
+    let m = atts
+        .speakers
+        .iter()
+        .find(|s| s.name == "Interior Ministry")
+        .unwrap();
+    assert_eq!(m.kind, SpeakerKind::Organization);
+    // "she": the woman.
+    assert_eq!(
+        voice(LOPEZ, &atts, "the council had approved it unanimously"),
+        quoted("Maria Lopez")
+    );
+}
+
+#[test]
+fn role_noun_resolves_to_its_named_holder() {
+    let (_, atts) = extract(LOPEZ);
+    assert_eq!(
+        voice(LOPEZ, &atts, "the numbers had been checked twice"),
+        quoted("Maria Lopez")
+    );
+    let lopez: Vec<_> = atts
+        .speakers
+        .iter()
+        .filter(|s| s.name.contains("Lopez") || s.name.contains("spokeswoman"))
+        .collect();
+    assert_eq!(lopez.len(), 1, "{:?}", atts.speakers);
+    // Display name: the fullest mention, without the title.
+    assert_eq!(lopez[0].name, "Maria Lopez");
+    // A role noun with no named holder: the most recent person who spoke.
+    let (_, atts) = extract(AKSOY);
+    assert_eq!(
+        voice(AKSOY, &atts, "the Turkish navy had monitored"),
+        quoted("Hami Aksoy")
+    );
+}
+
+#[test]
+fn coordinated_clauses_each_get_their_cue() {
+    let (doc, atts) = extract(LOPEZ);
+    let wrote = atts
+        .attributions
+        .iter()
+        .find(|a| doc.slice(a.cue) == "wrote")
+        .expect("the second clause's cue");
+    assert_eq!(doc.slice(wrote.source.unwrap()), "she");
+    let b = find(LOPEZ, "the council had approved it unanimously");
+    assert!(wrote.content.iter().any(|c| c.overlap(b) == b.len()));
+    assert_eq!(
+        voice(LOPEZ, &atts, "the plan was fair"),
+        quoted("Maria Lopez")
+    );
+}
+
+#[test]
+fn open_quote_at_the_end_is_the_last_speakers() {
+    let (doc, atts) = extract(AKSOY);
+    let a = atts
+        .attributions
+        .iter()
+        .find(|a| {
+            a.content
+                .iter()
+                .any(|&c| doc.slice(c).contains("Our patience"))
+        })
+        .expect("the open quote");
+    assert!(a.direct);
+    let first = find(AKSOY, "We will not accept any fait accompli");
+    assert!(a.content.iter().any(|c| c.overlap(first) == first.len()));
+}
+
+#[test]
+fn signature_after_a_quote() {
+    let (doc, atts) = extract(LETTER);
+    let a = atts
+        .attributions
+        .iter()
+        .find(|a| doc.slice(a.cue) == "—")
+        .expect("the signature");
+    assert_eq!(doc.slice(a.source.unwrap()), "Anna Kowalski");
+    assert_eq!(
+        voice(LETTER, &atts, "repair the schools"),
+        quoted("Anna Kowalski")
+    );
+    assert_eq!(voice(LETTER, &atts, "Readers wrote"), Voice::Author);
+    // A dash in narration is no signature.
+    let (_, atts) = extract("The vote — Anna Kowalski\nwas close.\n");
+    assert!(atts.attributions.is_empty());
+}
+
+#[test]
+fn a_country_that_speaks_is_its_government() {
+    let (_, atts) = extract("Turkey said on Monday that the border would stay closed.\n");
+    assert_eq!(atts.speakers.len(), 1, "{:?}", atts.speakers);
+    assert_eq!(atts.speakers[0].name, "Turkey");
+    assert_eq!(atts.speakers[0].kind, SpeakerKind::Organization);
+}

@@ -74,6 +74,33 @@ impl std::fmt::Display for Voice {
     }
 }
 
+/// What kind of speaker an entity is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeakerKind {
+    /// A named or described person.
+    Person,
+    /// An organisation, outlet, government body (a country that speaks is its government), poll.
+    Organization,
+    /// An unnamed plural ("officials", "critics").
+    Group,
+    /// Not known.
+    #[default]
+    Unknown,
+}
+
+impl SpeakerKind {
+    /// The JSON name: `person`, `organization`, `group`, `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpeakerKind::Person => "person",
+            SpeakerKind::Organization => "organization",
+            SpeakerKind::Group => "group",
+            SpeakerKind::Unknown => "unknown",
+        }
+    }
+}
+
 /// A speaker of an article and the technique spans in their voice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpeakerCounts {
@@ -81,6 +108,9 @@ pub struct SpeakerCounts {
     pub id: String,
     /// Display name, as in [`Voice::Quoted`].
     pub name: String,
+    /// Person, organisation, group (`unknown` in analyses written before it existed).
+    #[serde(default)]
+    pub kind: SpeakerKind,
     /// Technique spans in the speaker's voice, per technique.
     pub counts: BTreeMap<String, usize>,
 }
@@ -131,6 +161,10 @@ pub struct Analysis {
     /// attribution ran).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub speakers: Vec<SpeakerCounts>,
+    /// Technique spans per voice kind (`author`, `person`, `organization`, `group`, `unknown`),
+    /// per technique (when attribution ran; kinds with no span are left out).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub voices: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 impl Analysis {
@@ -161,32 +195,48 @@ impl Analysis {
             spans,
             counts,
             speakers: Vec::new(),
+            voices: BTreeMap::new(),
         }
     }
 
-    /// Sets the voice of each span (`voices[i]` for `spans[i]`) and the per-speaker counts.
-    /// `speakers` lists every speaker of the article as (id, display name) in order of first
-    /// mention; those without a span are left out of [`Analysis::speakers`].
-    pub fn set_voices(&mut self, voices: Vec<Voice>, speakers: &[(String, String)]) {
+    /// Sets the voice of each span (`voices[i]` for `spans[i]`), the per-speaker counts and the
+    /// counts per voice kind. `speakers` lists every speaker of the article as (id, display name,
+    /// kind) in order of first mention; those without a span are left out of
+    /// [`Analysis::speakers`].
+    pub fn set_voices(&mut self, voices: Vec<Voice>, speakers: &[(String, String, SpeakerKind)]) {
         debug_assert_eq!(voices.len(), self.spans.len());
         let mut out: Vec<SpeakerCounts> = speakers
             .iter()
-            .map(|(id, name)| SpeakerCounts {
+            .map(|(id, name, kind)| SpeakerCounts {
                 id: id.clone(),
                 name: name.clone(),
+                kind: *kind,
                 counts: BTreeMap::new(),
             })
             .collect();
+        let mut by_kind: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
         for (s, v) in self.spans.iter_mut().zip(voices) {
-            if let Voice::Quoted { speaker } = &v {
-                if let Some(sc) = out.iter_mut().find(|sc| &sc.name == speaker) {
-                    *sc.counts.entry(s.technique.name().to_string()).or_insert(0) += 1;
-                }
-            }
+            let tech = s.technique.name().to_string();
+            let kind = match &v {
+                Voice::Author => "author",
+                Voice::Quoted { speaker } => match out.iter_mut().find(|sc| &sc.name == speaker) {
+                    Some(sc) => {
+                        *sc.counts.entry(tech.clone()).or_insert(0) += 1;
+                        sc.kind.name()
+                    }
+                    None => SpeakerKind::Unknown.name(),
+                },
+            };
+            *by_kind
+                .entry(kind.to_string())
+                .or_default()
+                .entry(tech)
+                .or_insert(0) += 1;
             s.voice = Some(v);
         }
         out.retain(|sc| !sc.counts.is_empty());
         self.speakers = out;
+        self.voices = by_kind;
     }
 
     /// Counts per technique in [`Technique::ALL`] order, including zeros.
@@ -261,8 +311,16 @@ mod tests {
             ],
         );
         let speakers = [
-            ("smith".to_string(), "Smith".to_string()),
-            ("jones".to_string(), "Jones".to_string()),
+            (
+                "smith".to_string(),
+                "Smith".to_string(),
+                SpeakerKind::Person,
+            ),
+            (
+                "jones".to_string(),
+                "Jones".to_string(),
+                SpeakerKind::Person,
+            ),
         ];
         a.set_voices(
             vec![
@@ -275,7 +333,12 @@ mod tests {
         );
         assert_eq!(a.speakers.len(), 1, "a speaker without spans is left out");
         assert_eq!(a.speakers[0].counts["Name_Calling,Labeling"], 1);
+        assert_eq!(a.voices["person"]["Name_Calling,Labeling"], 1);
+        assert_eq!(a.voices["author"]["Loaded_Language"], 1);
+        assert_eq!(a.voices.len(), 2, "{:?}", a.voices);
         let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["speakers"][0]["kind"], "person");
+        assert_eq!(json["voices"]["author"]["Loaded_Language"], 1);
         assert_eq!(
             json["spans"][0]["voice"],
             serde_json::json!({"quoted": "Smith"})
@@ -284,5 +347,12 @@ mod tests {
         let back: Analysis = serde_json::from_value(json).unwrap();
         assert_eq!(back, a);
         assert!(serde_json::from_str::<Voice>("\"narrator\"").is_err());
+        // Analyses written before speaker kinds existed still read.
+        let mut old = serde_json::to_value(&a).unwrap();
+        old["speakers"][0].as_object_mut().unwrap().remove("kind");
+        old.as_object_mut().unwrap().remove("voices");
+        let back: Analysis = serde_json::from_value(old).unwrap();
+        assert_eq!(back.speakers[0].kind, SpeakerKind::Unknown);
+        assert!(back.voices.is_empty());
     }
 }

@@ -12,6 +12,7 @@
   const state = { analysis: null, archivePage: 1 };
   const view = window.RhetorSpans.mount({
     doc: $("doc"), legend: $("legend"), tip: $("tip"), table: $("r-spans"), hint: $("r-hint"),
+    voices: $("r-voices"),
   });
 
   async function api(path, opts) {

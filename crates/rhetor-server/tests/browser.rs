@@ -385,10 +385,41 @@ async fn static_page_scenario(wd: &Wd, dir: &Path, shots: &Path) -> Result<(), S
         "They are a gang of traitors and cowards.",
         &[(9, 27, name), (19, 39, loaded), (28, 39, Technique::Doubt)],
     );
-    a.spans[1].voice = Some(rhetor::Voice::Quoted {
-        speaker: "<Senator>".into(),
-    });
+    a.set_voices(
+        vec![
+            rhetor::Voice::Author,
+            rhetor::Voice::Quoted {
+                speaker: "<Senator>".into(),
+            },
+            rhetor::Voice::Author,
+        ],
+        &[(
+            "senator".into(),
+            "<Senator>".into(),
+            rhetor::SpeakerKind::Person,
+        )],
+    );
     open_page(wd, dir, "overlap.html", &a).await;
+    // Whose voice: counts per voice kind, then per quoted speaker with its kind.
+    let voices = wd
+        .js(
+            "const b = document.getElementById('voices'); \
+             return [b.hidden, Array.from(b.querySelectorAll('tbody tr')) \
+               .map(r => Array.from(r.cells).map(c => c.textContent).join('|'))];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        voices,
+        json!([
+            false,
+            [
+                "The outlet (author)|2|Doubt 1, Name_Calling,Labeling 1",
+                "Quoted people|1|Loaded_Language 1",
+                "<Senator>|person|1|Loaded_Language 1"
+            ]
+        ])
+    );
     let v = wd
         .js(
             "const d = document.getElementById('doc'); \
@@ -589,6 +620,27 @@ async fn run_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), Strin
     } else if voice == "author" {
         assert!(tip_text.contains("Speaker: the author"), "{tip_text}");
     }
+    // The article view lists the technique spans per voice kind when attribution ran.
+    let kinds = wd
+        .js(
+            "const b = document.getElementById('r-voices'); \
+             return [b.hidden, Array.from(b.querySelectorAll('tr[data-kind]')).map(r => r.dataset.kind)];",
+            json!([]),
+        )
+        .await;
+    let want_kinds: Vec<&String> = api["voices"]
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(kinds[0], want_kinds.is_empty(), "{kinds}");
+    let mut got: Vec<&str> = kinds[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, want_kinds, "{kinds}");
 
     // Toggle the most frequent technique off.
     let (top, _) = want.iter().max_by_key(|(_, n)| **n).unwrap();

@@ -191,10 +191,10 @@ impl Analyzer {
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
             let (atts, voices) = att.voices_prepared(&prep, &spans);
-            let speakers: Vec<(String, String)> = atts
+            let speakers: Vec<(String, String, _)> = atts
                 .speakers
                 .iter()
-                .map(|s| (s.id.clone(), s.name.clone()))
+                .map(|s| (s.id.clone(), s.name.clone(), s.kind))
                 .collect();
             analysis.set_voices(voices, &speakers);
         }

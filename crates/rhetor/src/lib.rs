@@ -17,7 +17,7 @@
 pub use rhetor_attribution as attribution;
 pub use rhetor_core::{
     analysis, corpus, prepared, score, span, taxonomy, text, Alignment, Analysis, Detection,
-    Document, Prepared, Span, SpeakerCounts, Technique, TechniqueSpan, Voice,
+    Document, Prepared, Span, SpeakerCounts, SpeakerKind, Technique, TechniqueSpan, Voice,
 };
 /// The fast tier: training, cross-validation and decoding settings.
 pub use rhetor_fast as fast;

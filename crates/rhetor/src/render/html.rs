@@ -110,6 +110,7 @@ pub fn html(a: &Analysis) -> String {
     }
     o.push_str("</article>\n");
     o.push_str("<section id=\"spans\" hidden>\n<h2>Spans</h2>\n<div class=\"wrap\"><table id=\"r-spans\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Technique</th><th scope=\"col\">Confidence</th><th scope=\"col\">Characters</th><th scope=\"col\" class=\"voice-col\">Speaker</th><th scope=\"col\">Text</th></tr></thead><tbody></tbody></table></div>\n</section>\n");
+    o.push_str("<section id=\"voices\" class=\"voices\" aria-label=\"Technique spans by voice\" hidden></section>\n");
     o.push_str("</main>\n<div id=\"tip\" class=\"tip\" role=\"tooltip\" hidden></div>\n");
     let _ = writeln!(
         o,
@@ -186,8 +187,8 @@ const BOOT_JS: &str = r#"
   if (!data || !data.analysis) return;
   RhetorSpans.setTechniques(data.techniques);
   $("spans").hidden = !(data.analysis.spans || []).length;
-  RhetorSpans.mount({ doc: $("doc"), legend: $("legend"), tip: $("tip"), table: $("r-spans"), hint: $("r-hint") })
-    .show(data.analysis);
+  RhetorSpans.mount({ doc: $("doc"), legend: $("legend"), tip: $("tip"), table: $("r-spans"), hint: $("r-hint"),
+    voices: $("voices") }).show(data.analysis);
 })();
 "#;
 

@@ -10,7 +10,8 @@
 // colour bars in slots under the text, the label shown once per span; each piece of text is tinted
 // with its innermost visible span. `voice` (`"author"` or `{"quoted": "<speaker>"}`) is shown when
 // an analysis has it: a "Speaker" line in the tooltip, a column in the span table, dashed bars for
-// quoted speakers.
+// quoted speakers. With `voices` (an element), the technique counts per voice kind (the outlet's
+// own, quoted people, organisations, groups) and per quoted speaker are listed there.
 "use strict";
 (function (global) {
   const TECH = { list: [], byName: new Map() };
@@ -163,8 +164,9 @@
   // ---- the view --------------------------------------------------------------------------------
 
   // Mounts a span view on existing elements: `doc` (the text), `legend`, `tip` (the tooltip) and
-  // optionally `table` (a table with a tbody: one row per span), `hint` (a line of help) and
-  // `root` (where the hide-tN classes go; the body by default). Returns {show, clear, hideTip}.
+  // optionally `table` (a table with a tbody: one row per span), `hint` (a line of help),
+  // `voices` (where the counts per voice go; hidden when the analysis has none) and `root` (where
+  // the hide-tN classes go; the body by default). Returns {show, clear, hideTip}.
   function mount(parts) {
     const root = parts.root || document.body;
     const { doc, legend, tip } = parts;
@@ -177,6 +179,7 @@
       doc.textContent = "";
       legend.textContent = "";
       if (parts.table) parts.table.tBodies[0].textContent = "";
+      if (parts.voices) { parts.voices.textContent = ""; parts.voices.hidden = true; }
       hideTip();
     }
 
@@ -190,6 +193,7 @@
       doc.append(frag);
       renderLegend(analysis);
       renderTable();
+      renderVoices(analysis);
       shade();
       fitLabels();
     }
@@ -261,6 +265,49 @@
           el("td", { class: "voice-col", text: it.voice ? it.voice.who : "" }),
           el("td", { class: "snip", text: it.snippet })));
       }
+    }
+
+    // Technique counts per voice kind, then per quoted speaker (name, kind, counts).
+    const KINDS = ["author", "person", "organization", "group", "unknown"];
+    const KIND_LABEL = { author: "The outlet (author)", person: "Quoted people", organization: "Quoted organisations",
+      group: "Quoted groups", unknown: "Other quoted speakers" };
+    function countsText(counts) {
+      return Object.entries(counts || {}).filter(([, c]) => Number(c) > 0)
+        .map(([t, c]) => t + " " + Number(c)).join(", ");
+    }
+    const total = (counts) => Object.values(counts || {}).reduce((a, c) => a + (Number(c) || 0), 0);
+    function renderVoices(analysis) {
+      const box = parts.voices;
+      if (!box) return;
+      const voices = analysis.voices && typeof analysis.voices === "object" ? analysis.voices : {};
+      const kinds = Object.keys(voices).sort((a, b) =>
+        ((KINDS.indexOf(a) + 6) % 6) - ((KINDS.indexOf(b) + 6) % 6) || (a < b ? -1 : 1));
+      const speakers = Array.isArray(analysis.speakers) ? analysis.speakers : [];
+      if (kinds.length === 0 && speakers.length === 0) return;
+      box.hidden = false;
+      box.append(el("h2", { text: "Whose voice" }));
+      const byKind = el("table", { class: "voices-kind" },
+        el("thead", null, el("tr", null, el("th", { scope: "col", text: "Voice" }),
+          el("th", { scope: "col", text: "Spans" }), el("th", { scope: "col", text: "Techniques" }))));
+      const kb = el("tbody");
+      for (const k of kinds) {
+        kb.append(el("tr", { "data-kind": k }, el("td", { text: KIND_LABEL[k] || String(k) }),
+          el("td", { class: "num", text: String(total(voices[k])) }), el("td", { text: countsText(voices[k]) })));
+      }
+      byKind.append(kb);
+      box.append(byKind);
+      if (speakers.length === 0) return;
+      const bySpeaker = el("table", { class: "voices-speaker" },
+        el("thead", null, el("tr", null, el("th", { scope: "col", text: "Speaker" }),
+          el("th", { scope: "col", text: "Kind" }), el("th", { scope: "col", text: "Spans" }),
+          el("th", { scope: "col", text: "Techniques" }))));
+      const sb = el("tbody");
+      for (const sp of speakers) {
+        sb.append(el("tr", null, el("td", { text: String(sp.name || "") }), el("td", { text: String(sp.kind || "unknown") }),
+          el("td", { class: "num", text: String(total(sp.counts)) }), el("td", { text: countsText(sp.counts) })));
+      }
+      bySpeaker.append(sb);
+      box.append(bySpeaker);
     }
 
     // ---- tooltip -------------------------------------------------------------------------------

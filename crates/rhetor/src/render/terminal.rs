@@ -162,7 +162,25 @@ pub fn terminal_with(a: &Analysis, mode: ColorMode) -> String {
                 let total: usize = sp.counts.values().sum();
                 let list: Vec<String> = sp.counts.iter().map(|(t, c)| format!("{t} {c}")).collect();
                 let name = terminal_clean(&sp.name, 0..sp.name.len());
-                let _ = writeln!(out, "  {name}: {total} ({})", list.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  {name} ({}): {total} ({})",
+                    sp.kind.name(),
+                    list.join(", ")
+                );
+            }
+            out.push('\n');
+        }
+        // Technique spans by voice kind: the outlet's own against quoted people and organisations.
+        if !a.voices.is_empty() {
+            out.push_str(&bold("Voices"));
+            out.push('\n');
+            for (kind, counts) in crate::render::view::voice_kinds(a) {
+                let total: usize = counts.values().sum();
+                let list: Vec<String> = counts.iter().map(|(t, c)| format!("{t} {c}")).collect();
+                let kind = terminal_clean(kind, 0..kind.len());
+                let list = terminal_clean(&list.join(", "), 0..list.join(", ").len());
+                let _ = writeln!(out, "  {kind}: {total} ({list})");
             }
             out.push('\n');
         }

@@ -3,7 +3,23 @@
 
 use rhetor_core::{Analysis, Technique, Voice};
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 use std::ops::Range;
+
+/// The technique counts per voice kind of an analysis, the outlet's own first, then quoted people,
+/// organisations, groups, unknown speakers, then any other key the (untrusted) analysis holds.
+pub(super) fn voice_kinds(a: &Analysis) -> Vec<(&str, &BTreeMap<String, usize>)> {
+    const ORDER: [&str; 5] = ["author", "person", "organization", "group", "unknown"];
+    let rank = |k: &str| ORDER.iter().position(|&o| o == k).unwrap_or(ORDER.len());
+    let mut v: Vec<(&str, &BTreeMap<String, usize>)> = a
+        .voices
+        .iter()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(k, c)| (k.as_str(), c))
+        .collect();
+    v.sort_by_key(|&(k, _)| (rank(k), k));
+    v
+}
 
 /// A span as the renderers see it: plain data, clamped to the text.
 #[derive(Debug, Clone)]

@@ -53,11 +53,21 @@ fn analyze_json_spans_slice_the_text_by_code_points() {
     );
     let speakers = v["speakers"].as_array().unwrap();
     assert!(
-        speakers
-            .iter()
-            .any(|sp| sp["name"] == "Robert Haines" && sp["id"].is_string()),
+        speakers.iter().any(|sp| sp["name"] == "Robert Haines"
+            && sp["id"].is_string()
+            && sp["kind"] == "person"),
         "{v}"
     );
+    // Technique spans per voice kind add up to all spans.
+    let by_kind: u64 = v["voices"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|c| c.as_object().unwrap().values())
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_kind as usize, spans.len(), "{v}");
+    assert!(v["voices"]["person"].is_object(), "{v}");
     let counted: u64 = v["counts"]
         .as_object()
         .unwrap()

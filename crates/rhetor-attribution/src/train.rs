@@ -324,6 +324,15 @@ impl Attributor {
         };
         self
     }
+
+    /// The decoding biases (cue, argument, source).
+    pub fn biases(&self) -> (f32, f32, f32) {
+        (
+            self.params.cue_bias,
+            self.params.arg_bias,
+            self.params.src_bias,
+        )
+    }
 }
 
 /// Scores the argument tagger alone: extraction from the gold cues (for error analysis).

@@ -487,6 +487,53 @@ mod tests {
     }
 
     #[test]
+    fn speakers_and_voice_kinds_are_listed() {
+        let mut a = analysis(
+            "\"They are traitors,\" Smith said. The ministry called it a lie. Sad!",
+            &[(10, 18, NAME), (58, 61, LOADED), (63, 67, LOADED)],
+        );
+        a.set_voices(
+            vec![
+                Voice::Quoted {
+                    speaker: "Smith".into(),
+                },
+                Voice::Quoted {
+                    speaker: "the ministry".into(),
+                },
+                Voice::Author,
+            ],
+            &[
+                (
+                    "smith".into(),
+                    "Smith".into(),
+                    rhetor_core::SpeakerKind::Person,
+                ),
+                (
+                    "the-ministry".into(),
+                    "the ministry".into(),
+                    rhetor_core::SpeakerKind::Organization,
+                ),
+            ],
+        );
+        let plain = terminal(&a, false);
+        assert!(
+            plain.contains("  Smith (person): 1 (Name_Calling,Labeling 1)\n"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("  the ministry (organization): 1 (Loaded_Language 1)\n"),
+            "{plain}"
+        );
+        let voices = plain.split("Voices\n").nth(1).expect("a Voices section");
+        assert!(
+            voices.starts_with(
+                "  author: 1 (Loaded_Language 1)\n  person: 1 (Name_Calling,Labeling 1)\n  organization: 1 (Loaded_Language 1)\n"
+            ),
+            "{plain}"
+        );
+    }
+
+    #[test]
     fn the_documented_json_example_reads_back_and_renders() {
         let doc = include_str!("../../../../docs/analysis-json.md");
         let json = doc

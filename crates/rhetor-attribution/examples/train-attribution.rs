@@ -38,7 +38,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if env("HELDOUT").is_some() {
         let fit: Vec<_> = docs
             .iter()
-            .step_by(1)
             .enumerate()
             .filter(|(i, _)| i % 5 != 0)
             .map(|(_, d)| d.clone())

@@ -193,9 +193,10 @@ fn signatures(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
         if ns != i + 1 || !(ne == pe as usize || t[ne].class == class::COMMA) {
             continue;
         }
-        let q = if t[i - 1].class == class::QCLOSE && t[i - 1].para == para {
-            p.quote_region(i - 1)
-        } else if t[i].flags & flag::PARA_START != 0 && t[i - 1].class == class::QCLOSE {
+        // Right after a closing quote, on the quote's line or opening the next one.
+        let after_quote = t[i - 1].class == class::QCLOSE
+            && (t[i - 1].para == para || t[i].flags & flag::PARA_START != 0);
+        let q = if after_quote {
             p.quote_region(i - 1)
         } else {
             None

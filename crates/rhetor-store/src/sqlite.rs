@@ -559,9 +559,8 @@ impl Archive for SqliteArchive {
         let rows = st
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(backend)?
-            .collect::<rusqlite::Result<BTreeMap<String, i64>>>()
-            .map_err(backend);
-        rows
+            .collect::<rusqlite::Result<BTreeMap<String, i64>>>();
+        rows.map_err(backend)
     }
 }
 

@@ -30,7 +30,7 @@ pub fn parse_items(body: &[u8], base: &Url) -> Result<Vec<FeedItem>, FeedParseEr
         let href = entry
             .links
             .iter()
-            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
             .or(entry.links.first())
             .map(|l| l.href.clone())
             .or_else(|| Some(entry.id.clone()).filter(|id| id.starts_with("http")));

@@ -52,6 +52,10 @@ enum Command {
     ModelInfo(cli::ModelArg),
     /// Run the web app and JSON API (with an SQLite archive of analyses) on --addr.
     Serve(cli::serve::ServeArgs),
+    /// Poll RSS/Atom feeds: analyse every new item and save it in the archive (--once: one pass).
+    Watch(cli::watch::WatchArgs),
+    /// Write the archive's analyses as JSONL, CSV or PTC rows (the shapes of `batch` and `predict`).
+    Export(cli::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +81,8 @@ fn main() -> ExitCode {
         Command::Techniques => cli::techniques(),
         Command::ModelInfo(a) => cli::model_info(a),
         Command::Serve(a) => cli::serve::run(a),
+        Command::Watch(a) => cli::watch::run(a),
+        Command::Export(a) => cli::export::run(a),
     };
     match result {
         Ok(code) => code,

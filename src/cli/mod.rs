@@ -6,10 +6,12 @@ pub mod bench;
 pub mod classify;
 pub mod eval;
 pub mod eval_attribution;
+pub mod export;
 pub mod predict;
 pub mod serve;
 pub mod train;
 pub mod tune;
+pub mod watch;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -41,6 +43,15 @@ pub struct RowsOutArg {
     /// Output TSV (written atomically once all articles are done).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// `--db`, shared by the commands that use the article archive (`serve`, `watch`, `export`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArg {
+    /// The article archive: a SQLite file (created when missing) or a PostgreSQL URL
+    /// (postgres://user@host:port/db) that several processes and machines may share.
+    #[arg(long, default_value = "rhetor.db", value_name = "PATH|postgres://…")]
+    pub db: String,
 }
 
 /// `--json`, shared by the commands that print scores.

@@ -1,7 +1,6 @@
 //! `rhetor serve`: the web app, the JSON API and the article archive (crate `rhetor-server`).
 
 use anyhow::Result;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Flags of `rhetor serve`.
@@ -15,9 +14,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     pub addr: String,
 
-    /// SQLite file of the article archive (created when missing).
-    #[arg(long, default_value = "rhetor.db", value_name = "PATH")]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: super::DbArg,
 
     /// Let `{url}` requests fetch loopback, private and link-local addresses (refused by default).
     #[arg(long)]
@@ -35,7 +33,7 @@ pub struct ServeArgs {
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     let analyzer = args.model.load()?;
     let mut config = rhetor_server::Config {
-        db_path: args.db.clone(),
+        db: args.db.db.clone(),
         ..Default::default()
     };
     config.fetch.allow_private = args.allow_private_urls;

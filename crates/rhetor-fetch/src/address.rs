@@ -57,6 +57,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 pub(crate) struct Policy {
     pub(crate) allow_private: bool,
     pub(crate) allow_ips: Vec<IpAddr>,
+    /// The flag that would allow private addresses, named in refusals.
+    pub(crate) flag: &'static str,
 }
 
 impl Policy {
@@ -105,7 +107,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
                     .unwrap_or_default();
                 return Err(Box::new(RefusedAddress(format!(
                     "refused: {host} resolves to {shown}, a private, loopback or link-local \
-                     address (the server was not started with --allow-private-urls)"
+                     address (allowed only with {})",
+                    policy.flag
                 )))
                     as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -160,6 +163,7 @@ mod tests {
     #[test]
     fn allow_list_and_flag() {
         let p = Policy {
+            flag: "--allow-private-urls",
             allow_private: false,
             allow_ips: vec!["127.0.0.1".parse().unwrap()],
         };
@@ -167,6 +171,7 @@ mod tests {
         assert!(p.allows("::ffff:127.0.0.1".parse().unwrap()));
         assert!(!p.allows("127.0.0.2".parse().unwrap()));
         let open = Policy {
+            flag: "--allow-private-urls",
             allow_private: true,
             allow_ips: vec![],
         };

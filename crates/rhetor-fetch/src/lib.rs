@@ -55,6 +55,9 @@ pub struct FetchConfig {
     pub timeout: Duration,
     /// Redirects followed at most.
     pub max_redirects: usize,
+    /// The command-line flag that sets `allow_private`, named when an address is refused
+    /// (`--allow-private-urls` for `rhetor serve`, `--allow-private-addresses` for `rhetor watch`).
+    pub private_flag: &'static str,
 }
 
 impl Default for FetchConfig {
@@ -65,6 +68,7 @@ impl Default for FetchConfig {
             max_bytes: 5 * 1024 * 1024,
             timeout: Duration::from_secs(15),
             max_redirects: 5,
+            private_flag: "--allow-private-urls",
         }
     }
 }
@@ -155,6 +159,7 @@ impl Fetcher {
         let policy = Arc::new(Policy {
             allow_private: config.allow_private,
             allow_ips: config.allow_ips.clone(),
+            flag: config.private_flag,
         });
         let client = reqwest::Client::builder()
             .user_agent(concat!(
@@ -201,8 +206,9 @@ impl Fetcher {
             Ok(())
         } else {
             Err(FetchError::Refused(format!(
-                "refused: {ip} is a private, loopback or link-local address (the server was not \
-                 started with --allow-private-urls)"
+                "refused: {ip} is a private, loopback or link-local address (allowed only with \
+                 {})",
+                self.config.private_flag
             )))
         }
     }
@@ -232,21 +238,112 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_inner(&self, mut url: Url) -> Result<Page, FetchError> {
+    async fn fetch_inner(&self, url: Url) -> Result<Page, FetchError> {
+        let (url, resp) = self
+            .get_following(url, "text/html,application/xhtml+xml,text/plain;q=0.9", &[])
+            .await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(FetchError::Upstream(format!(
+                "{url} answered HTTP {status}"
+            )));
+        }
+        let ctype = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("text/html")
+            .to_ascii_lowercase();
+        let is_html = ctype.contains("html");
+        if !is_html && !ctype.starts_with("text/plain") {
+            let shown: String = ctype.chars().take(80).collect();
+            return Err(FetchError::NotText(shown));
+        }
+        let body = self.read_body(&url, resp).await?;
+        Ok(Page {
+            url,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            is_html,
+        })
+    }
+
+    /// Fetches a feed under the same guards and limits, conditionally: with the validators of
+    /// the last fetch, an unchanged feed answers `304 Not Modified` and no body is read.
+    pub async fn fetch_feed(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<FeedFetch, FetchError> {
+        let url = Url::parse(url.trim())
+            .map_err(|e| FetchError::BadUrl(format!("not a valid URL: {e}")))?;
+        let mut headers = Vec::new();
+        if let Some(e) = etag {
+            headers.push((reqwest::header::IF_NONE_MATCH, e.to_string()));
+        }
+        if let Some(l) = last_modified {
+            headers.push((reqwest::header::IF_MODIFIED_SINCE, l.to_string()));
+        }
+        let work = async {
+            let (url, resp) = self
+                .get_following(
+                    url,
+                    "application/rss+xml,application/atom+xml,application/rdf+xml,\
+                     application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5",
+                    &headers,
+                )
+                .await?;
+            let status = resp.status();
+            if status == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(FeedFetch::NotModified);
+            }
+            if !status.is_success() {
+                return Err(FetchError::Upstream(format!(
+                    "{url} answered HTTP {status}"
+                )));
+            }
+            let header = |h| {
+                resp.headers()
+                    .get(h)
+                    .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let etag = header(reqwest::header::ETAG);
+            let last_modified = header(reqwest::header::LAST_MODIFIED);
+            let body = self.read_body(&url, resp).await?;
+            Ok(FeedFetch::Fetched {
+                url,
+                body,
+                etag,
+                last_modified,
+            })
+        };
+        match tokio::time::timeout(self.config.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(self.config.timeout)),
+        }
+    }
+
+    /// Sends a GET, following redirects by hand and checking each address; gives the final URL
+    /// and the first answer that is not a redirect (a 304 included).
+    async fn get_following(
+        &self,
+        mut url: Url,
+        accept: &str,
+        headers: &[(reqwest::header::HeaderName, String)],
+    ) -> Result<(Url, reqwest::Response), FetchError> {
         for _ in 0..=self.config.max_redirects {
             self.check(&url)?;
-            let resp = self
+            let mut req = self
                 .client
                 .get(url.clone())
-                .header(
-                    reqwest::header::ACCEPT,
-                    "text/html,application/xhtml+xml,text/plain;q=0.9",
-                )
-                .send()
-                .await
-                .map_err(|e| classify(&url, e))?;
+                .header(reqwest::header::ACCEPT, accept);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let resp = req.send().await.map_err(|e| classify(&url, e))?;
             let status = resp.status();
-            if status.is_redirection() {
+            if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
                 let loc = resp
                     .headers()
                     .get(reqwest::header::LOCATION)
@@ -259,46 +356,49 @@ impl Fetcher {
                     .map_err(|e| FetchError::Upstream(format!("{url}: bad redirect: {e}")))?;
                 continue;
             }
-            if !status.is_success() {
-                return Err(FetchError::Upstream(format!(
-                    "{url} answered HTTP {status}"
-                )));
-            }
-            let ctype = resp
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("text/html")
-                .to_ascii_lowercase();
-            let is_html = ctype.contains("html");
-            if !is_html && !ctype.starts_with("text/plain") {
-                let shown: String = ctype.chars().take(80).collect();
-                return Err(FetchError::NotText(shown));
-            }
-            let max = self.config.max_bytes;
-            if resp.content_length().is_some_and(|n| n > max as u64) {
-                return Err(FetchError::TooLarge(max));
-            }
-            let mut body = Vec::new();
-            let mut stream = resp.bytes_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| classify(&url, e))?;
-                if body.len() + chunk.len() > max {
-                    return Err(FetchError::TooLarge(max));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            return Ok(Page {
-                url,
-                body: String::from_utf8_lossy(&body).into_owned(),
-                is_html,
-            });
+            return Ok((url, resp));
         }
         Err(FetchError::Upstream(format!(
             "more than {} redirects",
             self.config.max_redirects
         )))
     }
+
+    /// Reads a body up to the size limit.
+    async fn read_body(&self, url: &Url, resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        let max = self.config.max_bytes;
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(FetchError::TooLarge(max));
+        }
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| classify(url, e))?;
+            if body.len() + chunk.len() > max {
+                return Err(FetchError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The answer of [`Fetcher::fetch_feed`].
+#[derive(Debug, Clone)]
+pub enum FeedFetch {
+    /// `304 Not Modified`: the feed is as it was at the last fetch.
+    NotModified,
+    /// The feed's bytes, with the validators to send next time.
+    Fetched {
+        /// The URL after redirects.
+        url: Url,
+        /// The body, undecoded (feeds name their own encoding).
+        body: Vec<u8>,
+        /// The `ETag` header, if any.
+        etag: Option<String>,
+        /// The `Last-Modified` header, if any.
+        last_modified: Option<String>,
+    },
 }
 
 fn classify(url: &Url, e: reqwest::Error) -> FetchError {

@@ -336,6 +336,7 @@ async fn analyze(
             title: title.clone(),
             byline: meta.byline.clone(),
             published: meta.published.clone(),
+            feed: None,
             analysis: analysis.clone(),
         };
         id = Some(
@@ -404,6 +405,7 @@ async fn list_articles(
         source: q.source.filter(|s| !s.is_empty()),
         technique: technique_name(q.technique)?,
         q: q.q.filter(|s| !s.trim().is_empty()),
+        since: None,
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(20),
     };

@@ -24,7 +24,6 @@ use rhetor::Analyzer;
 use rhetor_fetch::Fetcher;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,8 +34,9 @@ pub use rhetor_store::{Archive, SqliteArchive};
 /// Server settings. [`Config::default`] is what `rhetor serve` uses, apart from its flags.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// SQLite file of the archive (created with its schema when missing), used by [`AppState::new`].
-    pub db_path: PathBuf,
+    /// The archive, used by [`AppState::new`]: a SQLite file (created with its schema when
+    /// missing) or a `postgres://` URL ([`rhetor_store::open`]).
+    pub db: String,
     /// Largest request body accepted, in bytes (413 past it).
     pub max_body_bytes: usize,
     /// Largest article text analysed, in bytes (413 past it).
@@ -57,7 +57,7 @@ impl Default for Config {
     fn default() -> Config {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Config {
-            db_path: PathBuf::from("rhetor.db"),
+            db: "rhetor.db".into(),
             max_body_bytes: 4 * 1024 * 1024,
             max_text_bytes: 2 * 1024 * 1024,
             analysis_workers: cores,
@@ -85,11 +85,11 @@ struct Inner {
 }
 
 impl AppState {
-    /// Opens (or creates and migrates) the SQLite archive at [`Config::db_path`] and prepares the
-    /// fetcher.
+    /// Opens (or creates and migrates) the archive named by [`Config::db`] and prepares the
+    /// fetcher. Call it outside an async runtime: PostgreSQL's blocking client connects here.
     pub fn new(analyzer: Analyzer, config: Config) -> anyhow::Result<AppState> {
-        let archive = SqliteArchive::open(&config.db_path)?;
-        AppState::with_archive(analyzer, config, Arc::new(archive))
+        let archive = rhetor_store::open(&config.db)?;
+        AppState::with_archive(analyzer, config, archive)
     }
 
     /// The same over an archive the caller opened (any [`Archive`] implementation).

@@ -2,20 +2,29 @@
 //! embedded from `migrations/sqlite/`. All SQL takes its values through bound parameters.
 
 use crate::{
-    Archive, ArticlePage, ArticleRecord, ArticleSummary, DayStats, ListFilter, NewArticle,
-    SourceStats, Stats, StoreError, TechniqueStats,
+    Archive, ArticlePage, ArticleRecord, ArticleSummary, Claim, Completed, DayStats, FeedState,
+    ItemClaim, ListFilter, NewArticle, SourceStats, Stats, StoreError, TechniqueStats,
 };
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Migrations in the order they apply: (version, SQL). A version is a UTC timestamp and a name;
 /// never edit one that has shipped, add a new one.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261125170000_init",
-    include_str!("../migrations/sqlite/20261125170000_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261125170000_init",
+        include_str!("../migrations/sqlite/20261125170000_init.sql"),
+    ),
+    (
+        "20261202060000_feeds",
+        include_str!("../migrations/sqlite/20261202060000_feeds.sql"),
+    ),
+];
+
+/// The database clock in epoch seconds: leases are compared on one clock, the database's.
+const NOW: &str = "CAST(strftime('%s', 'now') AS INTEGER)";
 
 /// The archive in one SQLite file; cheap to clone (clones share the connection).
 ///
@@ -27,13 +36,13 @@ pub struct SqliteArchive {
 }
 
 fn summary_columns() -> &'static str {
-    "a.id, a.created_at, a.source, a.url, a.title, a.byline, a.published, a.model, a.length, \
-     a.span_count, a.density, \
+    "a.id, a.created_at, a.source, a.url, a.title, a.byline, a.published, a.feed, a.content_hash, \
+     a.model, a.length, a.span_count, a.density, \
      (SELECT json_group_object(technique, spans) FROM article_techniques WHERE article_id = a.id)"
 }
 
 fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<ArticleSummary> {
-    let counts: Option<String> = row.get(11)?;
+    let counts: Option<String> = row.get(13)?;
     let counts = counts
         .and_then(|c| serde_json::from_str(&c).ok())
         .unwrap_or_default();
@@ -45,10 +54,12 @@ fn summary_from_row(row: &rusqlite::Row) -> rusqlite::Result<ArticleSummary> {
         title: row.get(4)?,
         byline: row.get(5)?,
         published: row.get(6)?,
-        model: row.get(7)?,
-        length: row.get(8)?,
-        span_count: row.get(9)?,
-        density: row.get(10)?,
+        feed: row.get(7)?,
+        content_hash: row.get(8)?,
+        model: row.get(9)?,
+        length: row.get(10)?,
+        span_count: row.get(11)?,
+        density: row.get(12)?,
         counts,
     })
 }
@@ -123,32 +134,7 @@ impl SqliteArchive {
     fn insert_sql(&self, a: &NewArticle, json: &str) -> rusqlite::Result<i64> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO articles (source, url, title, byline, published, model, length, span_count, \
-             density, text, analysis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                a.source,
-                a.url,
-                a.title,
-                a.byline,
-                a.published,
-                a.analysis.model,
-                a.analysis.length as i64,
-                a.analysis.spans.len() as i64,
-                a.analysis.density(),
-                a.analysis.text,
-                json,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut st = tx.prepare(
-                "INSERT INTO article_techniques (technique, article_id, spans) VALUES (?1, ?2, ?3)",
-            )?;
-            for (t, n) in &a.analysis.counts {
-                st.execute(params![t, id, *n as i64])?;
-            }
-        }
+        let id = insert_tx(&tx, a, json)?;
         tx.commit()?;
         Ok(id)
     }
@@ -160,7 +146,7 @@ impl SqliteArchive {
             summary_columns()
         );
         conn.query_row(&sql, params![id], |r| {
-            Ok((summary_from_row(r)?, r.get::<_, String>(12)?))
+            Ok((summary_from_row(r)?, r.get::<_, String>(14)?))
         })
         .optional()
     }
@@ -171,11 +157,12 @@ impl SqliteArchive {
         let filter = "(?1 IS NULL OR a.source = ?1) \
              AND (?2 IS NULL OR EXISTS (SELECT 1 FROM article_techniques t \
                                        WHERE t.technique = ?2 AND t.article_id = a.id)) \
-             AND (?3 IS NULL OR a.title LIKE ?3 ESCAPE '\\' OR a.text LIKE ?3 ESCAPE '\\')";
+             AND (?3 IS NULL OR a.title LIKE ?3 ESCAPE '\\' OR a.text LIKE ?3 ESCAPE '\\') \
+             AND (?6 IS NULL OR a.day >= ?6)";
         let conn = self.lock();
         let total: i64 = conn.query_row(
             &format!("SELECT count(*) FROM articles a WHERE {filter}"),
-            params![f.source, f.technique, q],
+            params![f.source, f.technique, q, None::<i64>, None::<i64>, f.since],
             |r| r.get(0),
         )?;
         let sql = format!(
@@ -186,7 +173,7 @@ impl SqliteArchive {
         let offset = (page as i64 - 1) * per_page as i64;
         let articles = st
             .query_map(
-                params![f.source, f.technique, q, per_page as i64, offset],
+                params![f.source, f.technique, q, per_page as i64, offset, f.since],
                 summary_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -246,7 +233,7 @@ impl SqliteArchive {
             })
             .collect();
 
-        const DAY: &str = "coalesce(date(a.published), date(a.created_at))";
+        const DAY: &str = "a.day";
         let mut st = conn.prepare(&format!(
             "SELECT {DAY} AS day, count(*), sum(a.span_count), avg(a.density) FROM articles a \
              WHERE ?1 IS NULL OR a.source = ?1 GROUP BY day ORDER BY day"
@@ -287,6 +274,128 @@ impl SqliteArchive {
             techniques,
             over_time,
         })
+    }
+}
+
+/// Inserts an article and its technique counts inside the caller's transaction.
+fn insert_tx(tx: &rusqlite::Transaction, a: &NewArticle, json: &str) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO articles (source, url, title, byline, published, feed, content_hash, day, \
+         model, length, span_count, density, text, analysis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+         coalesce(?8, date('now')), ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            a.source,
+            a.url,
+            a.title,
+            a.byline,
+            a.published,
+            a.feed,
+            crate::content_hash(&a.analysis.text),
+            a.published.as_deref().and_then(crate::day_of),
+            a.analysis.model,
+            a.analysis.length as i64,
+            a.analysis.spans.len() as i64,
+            a.analysis.density(),
+            a.analysis.text,
+            json,
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut st = tx.prepare(
+        "INSERT INTO article_techniques (technique, article_id, spans) VALUES (?1, ?2, ?3)",
+    )?;
+    for (t, n) in &a.analysis.counts {
+        st.execute(params![t, id, *n as i64])?;
+    }
+    Ok(id)
+}
+
+impl SqliteArchive {
+    fn claim_sql(&self, c: &ItemClaim) -> rusqlite::Result<Claim> {
+        let conn = self.lock();
+        let in_archive: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM articles WHERE url = ?1)",
+            params![c.url],
+            |r| r.get(0),
+        )?;
+        if in_archive {
+            return Ok(Claim::Done);
+        }
+        // One statement: SQLite runs it under the write lock, so two processes cannot both win.
+        let won = conn
+            .query_row(
+                &format!(
+                    "INSERT INTO feed_items (url, outlet, feed, state, worker, lease_until) \
+                     VALUES (?1, ?2, ?3, 'claimed', ?4, {NOW} + ?5) \
+                     ON CONFLICT (url) DO UPDATE SET state = 'claimed', worker = excluded.worker, \
+                       lease_until = excluded.lease_until, attempts = feed_items.attempts + 1 \
+                     WHERE (feed_items.state = 'claimed' AND feed_items.lease_until < {NOW}) \
+                        OR (feed_items.state = 'failed' AND feed_items.attempts < ?6) \
+                     RETURNING url"
+                ),
+                params![
+                    c.url,
+                    c.outlet,
+                    c.feed,
+                    c.worker,
+                    c.lease_secs,
+                    c.max_attempts
+                ],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if won {
+            return Ok(Claim::Claimed);
+        }
+        let (state, left): (String, i64) = conn.query_row(
+            &format!("SELECT state, lease_until - {NOW} FROM feed_items WHERE url = ?1"),
+            params![c.url],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(crate::claim_from(&state, left))
+    }
+
+    fn complete_sql(
+        &self,
+        url: &str,
+        worker: &str,
+        a: &NewArticle,
+        json: &str,
+    ) -> rusqlite::Result<Completed> {
+        let mut conn = self.lock();
+        // IMMEDIATE: the write lock from the first read, so the checks below stay true to commit.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT article_id FROM feed_items WHERE url = ?1 AND state = 'done'",
+                params![url],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(Some(id)) = done {
+            return Ok(Completed::Duplicate(id));
+        }
+        let hash = crate::content_hash(&a.analysis.text);
+        let same: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM articles WHERE content_hash = ?1 ORDER BY id LIMIT 1",
+                params![hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let outcome = match same {
+            Some(id) => Completed::Duplicate(id),
+            None => Completed::Stored(insert_tx(&tx, a, json)?),
+        };
+        let (Completed::Stored(id) | Completed::Duplicate(id)) = outcome;
+        tx.execute(
+            "UPDATE feed_items SET state = 'done', worker = ?2, article_id = ?3, error = NULL \
+             WHERE url = ?1",
+            params![url, worker, id],
+        )?;
+        tx.commit()?;
+        Ok(outcome)
     }
 }
 
@@ -383,6 +492,75 @@ impl Archive for SqliteArchive {
 
     fn stats(&self, source: Option<&str>) -> Result<Stats, StoreError> {
         self.stats_sql(source).map_err(backend)
+    }
+
+    fn feed_state(&self, url: &str) -> Result<Option<FeedState>, StoreError> {
+        self.lock()
+            .query_row(
+                "SELECT etag, last_modified FROM feeds WHERE url = ?1",
+                params![url],
+                |r| {
+                    Ok(FeedState {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn save_feed_state(&self, url: &str, outlet: &str, s: &FeedState) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                &format!(
+                    "INSERT INTO feeds (url, outlet, etag, last_modified, checked_at) \
+                     VALUES (?1, ?2, ?3, ?4, {NOW}) ON CONFLICT (url) DO UPDATE SET \
+                     outlet = excluded.outlet, etag = excluded.etag, \
+                     last_modified = excluded.last_modified, checked_at = excluded.checked_at"
+                ),
+                params![url, outlet, s.etag, s.last_modified],
+            )
+            .map(drop)
+            .map_err(backend)
+    }
+
+    fn claim_item(&self, claim: &ItemClaim) -> Result<Claim, StoreError> {
+        self.claim_sql(claim).map_err(backend)
+    }
+
+    fn complete_item(
+        &self,
+        url: &str,
+        worker: &str,
+        article: &NewArticle,
+    ) -> Result<Completed, StoreError> {
+        let json = serde_json::to_string(&article.analysis).map_err(StoreError::Encode)?;
+        self.complete_sql(url, worker, article, &json)
+            .map_err(backend)
+    }
+
+    fn fail_item(&self, url: &str, worker: &str, error: &str) -> Result<(), StoreError> {
+        self.lock()
+            .execute(
+                "UPDATE feed_items SET state = 'failed', error = ?3 \
+                 WHERE url = ?1 AND worker = ?2 AND state = 'claimed'",
+                params![url, worker, error],
+            )
+            .map(drop)
+            .map_err(backend)
+    }
+
+    fn item_counts(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare("SELECT state, count(*) FROM feed_items GROUP BY state")
+            .map_err(backend)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(backend)?
+            .collect::<rusqlite::Result<BTreeMap<String, i64>>>();
+        rows.map_err(backend)
     }
 }
 

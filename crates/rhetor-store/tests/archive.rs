@@ -1,8 +1,89 @@
-//! The SQLite archive on a real file in a temporary folder: saving, reading back, listing with
-//! filters and search, aggregates, deleting, reopening, and refusing a newer schema.
+//! The archive on both backends: a real SQLite file in a temporary folder, and a real PostgreSQL
+//! database created for the test and dropped after it (skipped with the reason when no server
+//! answers, a failure under CI). Every behaviour test runs on both: saving, reading back, listing
+//! with filters and search, aggregates, deleting, reopening, refusing a newer schema, and the
+//! feed-item claims that let several processes share one archive.
 
-use rhetor_store::{Archive, ListFilter, NewArticle, SqliteArchive, StoreError};
-use std::sync::OnceLock;
+use rhetor_store::{
+    Archive, Claim, Completed, FeedState, ItemClaim, ListFilter, NewArticle, SqliteArchive,
+    StoreError,
+};
+use std::sync::{Arc, OnceLock};
+
+/// Where a test's archive lives; reopened by [`Backend::open`] as a new process would.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(rhetor_testkit::TempDb),
+}
+
+impl Backend {
+    fn sqlite() -> Backend {
+        Backend::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    fn postgres() -> Option<Backend> {
+        let server = rhetor_testkit::require(rhetor_testkit::postgres())?;
+        Some(Backend::Postgres(server.create_db()))
+    }
+
+    fn db(&self) -> String {
+        match self {
+            Backend::Sqlite(d) => d.path().join("a.db").display().to_string(),
+            Backend::Postgres(t) => t.url.clone(),
+        }
+    }
+
+    fn open(&self) -> Arc<dyn Archive> {
+        rhetor_store::open(&self.db()).unwrap()
+    }
+
+    /// Runs one statement straight on the database, behind the archive's back.
+    fn execute(&self, sql: &str) {
+        match self {
+            Backend::Sqlite(_) => {
+                rusqlite::Connection::open(self.db())
+                    .unwrap()
+                    .execute_batch(sql)
+                    .unwrap();
+            }
+            Backend::Postgres(t) => {
+                ::postgres::Client::connect(&t.url, ::postgres::NoTls)
+                    .unwrap()
+                    .batch_execute(sql)
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// One test per backend from one body taking the [`Backend`].
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::Backend::sqlite()) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() {
+                if let Some(b) = super::Backend::postgres() { super::$name(b) }
+            })*
+        }
+    };
+}
+
+on_both!(
+    reopening_keeps_data_and_does_not_reapply,
+    list_filters_searches_and_pages_newest_first,
+    stats_aggregate_per_outlet_technique_and_day,
+    an_archive_from_a_newer_version_is_refused,
+    the_archive_works_behind_the_trait_object,
+    an_item_is_claimed_once_and_done_once,
+    an_expired_lease_is_taken_over_and_a_late_completion_is_not_saved_twice,
+    failed_items_are_retried_up_to_the_limit,
+    the_same_text_under_two_urls_is_saved_once,
+    racing_threads_claim_each_item_once,
+    feed_validators_are_saved_and_replaced,
+    provenance_and_content_hash_are_stored,
+);
 
 fn analyzer() -> &'static rhetor::Analyzer {
     static A: OnceLock<rhetor::Analyzer> = OnceLock::new();
@@ -16,16 +97,16 @@ fn article(text: &str, source: &str) -> NewArticle {
 const LOADED: &str = "They are a gang of traitors. This shameful, cowardly surrender must end now!";
 const PLAIN: &str = "The committee met on Tuesday. It will meet again next month.";
 
-#[test]
-fn reopening_keeps_data_and_does_not_reapply() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
+fn reopening_keeps_data_and_does_not_reapply(b: Backend) {
     let id = {
-        let db = SqliteArchive::open(&path).unwrap();
+        let db = b.open();
         db.insert(&article(LOADED, "Example")).unwrap()
     };
-    let db = SqliteArchive::open(&path).unwrap();
-    assert_eq!(db.migrations().unwrap(), ["20261125170000_init"]);
+    let db = b.open();
+    assert_eq!(
+        db.migrations().unwrap(),
+        ["20261125170000_init", "20261202060000_feeds"]
+    );
     let rec = db.get(id).unwrap().unwrap();
     assert_eq!(rec.summary.source.as_deref(), Some("Example"));
     assert_eq!(rec.analysis["text"], LOADED);
@@ -34,6 +115,19 @@ fn reopening_keeps_data_and_does_not_reapply() {
     assert!(db.get(id).unwrap().is_none());
     assert!(!db.delete(id).unwrap());
     assert_eq!(db.count().unwrap(), 0);
+}
+
+#[test]
+fn a_postgres_url_that_answers_nothing_is_an_open_error_without_the_password() {
+    let err = rhetor_store::open("postgres://someone:hunter2@127.0.0.1:1/nowhere")
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("127.0.0.1:1") && !msg.contains("hunter2"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -48,10 +142,8 @@ fn the_file_is_in_wal_mode() {
     assert_eq!(mode, "wal");
 }
 
-#[test]
-fn list_filters_searches_and_pages_newest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteArchive::open(&dir.path().join("a.db")).unwrap();
+fn list_filters_searches_and_pages_newest_first(b: Backend) {
+    let db = b.open();
     let loaded = article(LOADED, "Daily Example");
     let technique = loaded.analysis.counts.keys().next().cloned();
     let a = db.insert(&loaded).unwrap();
@@ -130,10 +222,8 @@ fn list_filters_searches_and_pages_newest_first() {
     assert_eq!(huge.per_page, 100);
 }
 
-#[test]
-fn stats_aggregate_per_outlet_technique_and_day() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteArchive::open(&dir.path().join("a.db")).unwrap();
+fn stats_aggregate_per_outlet_technique_and_day(b: Backend) {
+    let db = b.open();
     let mut loaded = article(LOADED, "Daily Example");
     loaded.published = Some("2026-03-01T10:00:00Z".into());
     let spans = loaded.analysis.spans.len() as i64;
@@ -158,19 +248,10 @@ fn stats_aggregate_per_outlet_technique_and_day() {
     assert_eq!(one.over_time[0].spans, spans);
 }
 
-#[test]
-fn an_archive_from_a_newer_version_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.db");
-    drop(SqliteArchive::open(&path).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
-        "INSERT INTO schema_migrations (version) VALUES ('29990101000000_future')",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let err = SqliteArchive::open(&path).err().expect("refused");
+fn an_archive_from_a_newer_version_is_refused(b: Backend) {
+    drop(b.open());
+    b.execute("INSERT INTO schema_migrations (version) VALUES ('29990101000000_future')");
+    let err = rhetor_store::open(&b.db()).err().expect("refused");
     assert!(
         matches!(&err, StoreError::NewerSchema { version, .. } if version == "29990101000000_future"),
         "{err}"
@@ -188,15 +269,189 @@ fn a_file_that_is_not_sqlite_is_an_open_error() {
     assert!(err.to_string().contains("a.db"), "{err}");
 }
 
-#[test]
-fn the_archive_works_behind_the_trait_object() {
-    let dir = tempfile::tempdir().unwrap();
-    let db: std::sync::Arc<dyn Archive> =
-        std::sync::Arc::new(SqliteArchive::open(&dir.path().join("a.db")).unwrap());
+fn the_archive_works_behind_the_trait_object(b: Backend) {
+    let db = b.open();
     let id = db.insert(&article(PLAIN, "Gazette")).unwrap();
     let shared = db.clone();
     let got = std::thread::spawn(move || shared.get(id).unwrap())
         .join()
         .unwrap();
     assert_eq!(got.unwrap().summary.id, id);
+}
+
+fn claim(url: &str, worker: &str, lease_secs: i64) -> ItemClaim {
+    ItemClaim {
+        url: url.into(),
+        outlet: "Gazette".into(),
+        feed: "http://feeds.example/rss".into(),
+        worker: worker.into(),
+        lease_secs,
+        max_attempts: 2,
+    }
+}
+
+fn fed(text: &str, url: &str) -> NewArticle {
+    let mut a = article(text, "Gazette");
+    a.url = Some(url.into());
+    a.feed = Some("http://feeds.example/rss".into());
+    a
+}
+
+fn an_item_is_claimed_once_and_done_once(b: Backend) {
+    let db = b.open();
+    let url = "http://news.example/1";
+    assert_eq!(db.claim_item(&claim(url, "a", 60)).unwrap(), Claim::Claimed);
+    match db.claim_item(&claim(url, "b", 60)).unwrap() {
+        Claim::Busy(left) => assert!((50..=60).contains(&left), "{left}"),
+        other => panic!("{other:?}"),
+    }
+    let Completed::Stored(id) = db.complete_item(url, "a", &fed(LOADED, url)).unwrap() else {
+        panic!("not stored")
+    };
+    assert_eq!(db.claim_item(&claim(url, "b", 60)).unwrap(), Claim::Done);
+    assert_eq!(db.count().unwrap(), 1);
+    assert_eq!(
+        db.get(id).unwrap().unwrap().summary.url.as_deref(),
+        Some(url)
+    );
+    // An article saved another way (the server's `{url}`) counts as done too.
+    let other = "http://news.example/pasted";
+    db.insert(&fed(PLAIN, other)).unwrap();
+    assert_eq!(db.claim_item(&claim(other, "a", 60)).unwrap(), Claim::Done);
+    assert_eq!(db.item_counts().unwrap()["done"], 1);
+}
+
+fn an_expired_lease_is_taken_over_and_a_late_completion_is_not_saved_twice(b: Backend) {
+    let db = b.open();
+    let url = "http://news.example/2";
+    // A lease that ran out at once: the process that took it "died".
+    assert_eq!(
+        db.claim_item(&claim(url, "dead", -1)).unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        db.claim_item(&claim(url, "alive", 60)).unwrap(),
+        Claim::Claimed
+    );
+    let first = db.complete_item(url, "alive", &fed(LOADED, url)).unwrap();
+    let Completed::Stored(id) = first else {
+        panic!("{first:?}")
+    };
+    // The first claimer was only slow, and finishes after all: nothing is saved twice.
+    assert_eq!(
+        db.complete_item(url, "dead", &fed(LOADED, url)).unwrap(),
+        Completed::Duplicate(id)
+    );
+    assert_eq!(db.count().unwrap(), 1);
+}
+
+fn failed_items_are_retried_up_to_the_limit(b: Backend) {
+    let db = b.open();
+    let url = "http://news.example/broken";
+    assert_eq!(db.claim_item(&claim(url, "a", 60)).unwrap(), Claim::Claimed);
+    db.fail_item(url, "a", "HTTP 500").unwrap();
+    assert_eq!(db.item_counts().unwrap()["failed"], 1);
+    assert_eq!(db.claim_item(&claim(url, "b", 60)).unwrap(), Claim::Claimed);
+    db.fail_item(url, "b", "HTTP 500").unwrap();
+    // Two attempts (the limit): left alone.
+    assert_eq!(db.claim_item(&claim(url, "c", 60)).unwrap(), Claim::GaveUp);
+    // A worker that lost its claim cannot mark the item failed.
+    let next = "http://news.example/3";
+    assert_eq!(
+        db.claim_item(&claim(next, "a", 60)).unwrap(),
+        Claim::Claimed
+    );
+    db.fail_item(next, "intruder", "no").unwrap();
+    assert!(matches!(
+        db.claim_item(&claim(next, "b", 60)).unwrap(),
+        Claim::Busy(_)
+    ));
+}
+
+fn the_same_text_under_two_urls_is_saved_once(b: Backend) {
+    let db = b.open();
+    let (u1, u2) = (
+        "http://news.example/story",
+        "http://news.example/story?utm=x",
+    );
+    assert_eq!(db.claim_item(&claim(u1, "a", 60)).unwrap(), Claim::Claimed);
+    assert_eq!(db.claim_item(&claim(u2, "a", 60)).unwrap(), Claim::Claimed);
+    let Completed::Stored(id) = db.complete_item(u1, "a", &fed(LOADED, u1)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        db.complete_item(u2, "a", &fed(LOADED, u2)).unwrap(),
+        Completed::Duplicate(id)
+    );
+    assert_eq!(db.count().unwrap(), 1);
+    assert_eq!(db.claim_item(&claim(u2, "b", 60)).unwrap(), Claim::Done);
+}
+
+fn racing_threads_claim_each_item_once(b: Backend) {
+    let db = b.open();
+    let urls: Vec<String> = (0..12)
+        .map(|i| format!("http://news.example/r{i}"))
+        .collect();
+    let won: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|w| {
+                // Each thread its own archive, as each process would have.
+                let (db, urls) = (b.open(), &urls);
+                s.spawn(move || {
+                    let me = format!("w{w}");
+                    urls.iter()
+                        .filter(|u| db.claim_item(&claim(u, &me, 60)).unwrap() == Claim::Claimed)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<&String> = won.iter().flatten().collect();
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!((before, all.len()), (urls.len(), urls.len()), "{won:?}");
+    assert_eq!(db.item_counts().unwrap()["claimed"], urls.len() as i64);
+}
+
+fn feed_validators_are_saved_and_replaced(b: Backend) {
+    let db = b.open();
+    let feed = "http://feeds.example/rss";
+    assert_eq!(db.feed_state(feed).unwrap(), None);
+    let s1 = FeedState {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Tue, 01 Dec 2026 10:00:00 GMT".into()),
+    };
+    db.save_feed_state(feed, "Gazette", &s1).unwrap();
+    assert_eq!(db.feed_state(feed).unwrap(), Some(s1));
+    let s2 = FeedState {
+        etag: None,
+        last_modified: Some("Wed, 02 Dec 2026 10:00:00 GMT".into()),
+    };
+    db.save_feed_state(feed, "Gazette", &s2).unwrap();
+    assert_eq!(db.feed_state(feed).unwrap(), Some(s2));
+}
+
+fn provenance_and_content_hash_are_stored(b: Backend) {
+    let db = b.open();
+    let url = "http://news.example/p";
+    let mut a = fed(LOADED, url);
+    a.title = Some("Outrage".into());
+    a.byline = Some("A. Writer".into());
+    a.published = Some("2026-11-30T08:00:00+00:00".into());
+    let id = db.insert(&a).unwrap();
+    let s = db.get(id).unwrap().unwrap().summary;
+    assert_eq!(s.feed.as_deref(), Some("http://feeds.example/rss"));
+    assert_eq!(s.byline.as_deref(), Some("A. Writer"));
+    assert_eq!(
+        s.content_hash.as_deref(),
+        Some(rhetor_store::content_hash(LOADED).as_str())
+    );
+    assert_eq!(s.content_hash.as_ref().map(String::len), Some(64));
+    assert_eq!(
+        db.stats(Some("Gazette")).unwrap().over_time[0].day,
+        "2026-11-30"
+    );
 }

@@ -174,6 +174,101 @@ pub fn chromium() -> Result<Browser, Missing> {
     }
 }
 
+/// A PostgreSQL server tests may create databases on: `$RHETOR_TEST_POSTGRES` (a URL without a
+/// database name, e.g. `postgres://postgres@127.0.0.1:5432`), else that default, as on the
+/// development and CI machines (user `postgres`, trust authentication).
+#[derive(Debug, Clone)]
+pub struct PgServer {
+    /// The server's URL, without a database name.
+    pub url: String,
+}
+
+/// The PostgreSQL server, when one answers.
+pub fn postgres() -> Result<PgServer, Missing> {
+    let url = match std::env::var("RHETOR_TEST_POSTGRES") {
+        Ok(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
+        _ => "postgres://postgres@127.0.0.1:5432".to_string(),
+    };
+    let server = PgServer { url };
+    let admin = server.admin_url();
+    // Off any async runtime of the caller's: the blocking client starts its own.
+    let probe = std::thread::spawn(move || {
+        let mut config: postgres::Config = admin.parse().map_err(|e| format!("{e}"))?;
+        config.connect_timeout(std::time::Duration::from_secs(3));
+        config
+            .connect(postgres::NoTls)
+            .map(drop)
+            .map_err(|e| format!("{e}"))
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the probe panicked".into()));
+    match probe {
+        Ok(()) => Ok(server),
+        Err(e) => Err(Missing {
+            what: format!("no PostgreSQL server answers at {} ({e})", server.url),
+            fix: "start PostgreSQL on 127.0.0.1:5432 with trust authentication for user \
+                  postgres, or set RHETOR_TEST_POSTGRES"
+                .into(),
+        }),
+    }
+}
+
+impl PgServer {
+    fn admin_url(&self) -> String {
+        format!("{}/postgres", self.url)
+    }
+
+    /// A new, empty database, dropped (with its connections) when the value is dropped.
+    pub fn create_db(&self) -> TempDb {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "rhetor_test_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let sql = format!("CREATE DATABASE {name}");
+        admin(&self.admin_url(), sql).unwrap_or_else(|e| panic!("creating {name}: {e}"));
+        TempDb {
+            url: format!("{}/{name}", self.url),
+            admin: self.admin_url(),
+            name,
+        }
+    }
+}
+
+/// A database of the test's own on the PostgreSQL server.
+#[derive(Debug)]
+pub struct TempDb {
+    /// Its URL, for `--db` or `rhetor_store::open`.
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(e) = admin(&self.admin, sql) {
+            eprintln!("could not drop the test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs one statement on the maintenance database, on a thread of its own.
+fn admin(url: &str, sql: String) -> Result<(), String> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
+        c.batch_execute(&sql).map_err(|e| e.to_string())
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the database thread panicked".into()))
+}
+
 fn find_binary(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for name in names {

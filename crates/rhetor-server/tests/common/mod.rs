@@ -33,7 +33,7 @@ impl TestServer {
     /// A server on an archive file that may already exist.
     pub async fn start_at(db_path: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let mut config = Config {
-            db_path: db_path.to_path_buf(),
+            db: db_path.display().to_string(),
             ..Config::default()
         };
         tweak(&mut config);

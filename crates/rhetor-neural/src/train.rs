@@ -246,12 +246,15 @@ pub fn train(
     }
     // A continued model keeps its ensemble settings (tuned on held-out articles); `tune` or a
     // held-out fold re-tunes them.
+    let from = opts
+        .start
+        .as_ref()
+        .map_or(Settings::default(), |m| m.settings());
     let settings = Settings {
         window: opts.window,
-        ..opts
-            .start
-            .as_ref()
-            .map_or(Settings::default(), |m| m.settings())
+        // Windows shorter than the continued model's still overlap at inference.
+        stride: from.stride.min(opts.window * 3 / 4),
+        ..from
     };
     let started = std::time::Instant::now();
     let mut loss_sum = 0f64;

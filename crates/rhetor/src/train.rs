@@ -292,6 +292,13 @@ fn load_fast(path: &Option<PathBuf>) -> Result<Arc<FastModel>, Error> {
 /// cross-validated, its decoding tuned on the out-of-fold predictions), or with
 /// `config.encoder` a fine-tuned encoder whose ensemble is tuned on the held-out fold.
 pub fn train(config: &TrainConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+    if config.data.iter().any(|d| d.weight > 1) && config.cv.is_some() {
+        return Err(invalid(
+            "--cv with a --weight above 1: the copies of an article would fall in different folds; \
+             score with --holdout instead"
+                .into(),
+        ));
+    }
     let t0 = Instant::now();
     let (articles, weights, labels) = read_data(config)?;
     on(Event::Read {
@@ -299,14 +306,6 @@ pub fn train(config: &TrainConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), 
         labels: labels.len(),
         seconds: t0.elapsed().as_secs_f64(),
     });
-    let heavy = weights.values().any(|&w| w > 1);
-    if heavy && config.cv.is_some() {
-        return Err(invalid(
-            "--cv with a --weight above 1: the copies of an article would fall in different folds; \
-             score with --holdout instead"
-                .into(),
-        ));
-    }
     let (articles, held) = holdout_split(articles, config.holdout)?;
     // The weight repeats a set's training articles; held-out articles are scored once.
     let articles: Vec<Article> = articles

@@ -140,18 +140,19 @@ fn check_region(doc: &Document, span: Span, stored: Option<&str>) -> Result<(), 
             doc.len_chars()
         ));
     }
-    Ok(if let Some(stored) = stored {
-        let actual = doc.slice(span);
-        // brat writes line breaks and tabs inside a span as spaces.
-        let same = stored == actual || stored == rhetor_core::brat::line_text(doc, &[span]);
-        if !same {
-            return Err(format!(
-                "the text at {}-{} is {actual:?}, not {stored:?}: the text changed since the export",
-                span.start(),
-                span.end()
-            ));
-        }
-    })
+    let Some(stored) = stored else {
+        return Ok(());
+    };
+    let actual = doc.slice(span);
+    // brat writes line breaks and tabs inside a span as spaces.
+    if stored == actual || stored == rhetor_core::brat::line_text(doc, &[span]) {
+        return Ok(());
+    }
+    Err(format!(
+        "the text at {}-{} is {actual:?}, not {stored:?}: the text changed since the export",
+        span.start(),
+        span.end()
+    ))
 }
 
 /// A safe `articleN.txt` name part: no path separators, no dots leading, no control characters.

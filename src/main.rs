@@ -46,6 +46,10 @@ enum Command {
     Attribute(cli::attribute::AttributeArgs),
     /// Score attributions (NAME.ann folders) against gold: content and speaker P/R/F1.
     EvalAttribution(cli::eval_attribution::EvalAttributionArgs),
+    /// Write predictions as pre-annotations to correct in Label Studio or brat.
+    ExportTasks(cli::export_tasks::ExportTasksArgs),
+    /// Turn corrected Label Studio or brat annotations into PTC articles and labels to train on.
+    ImportAnnotations(cli::import_annotations::ImportAnnotationsArgs),
     /// List the 14 techniques with definitions and examples.
     Techniques,
     /// Print a model file's manifest (how it was trained, its scores).
@@ -78,6 +82,8 @@ fn main() -> ExitCode {
         Command::Bench(a) => cli::bench::run(a),
         Command::Attribute(a) => cli::attribute::run(a).map(|()| ExitCode::SUCCESS),
         Command::EvalAttribution(a) => cli::eval_attribution::run(a).map(|()| ExitCode::SUCCESS),
+        Command::ExportTasks(a) => cli::export_tasks::run(a),
+        Command::ImportAnnotations(a) => cli::import_annotations::run(a),
         Command::Techniques => cli::techniques(),
         Command::ModelInfo(a) => cli::model_info(a),
         Command::Serve(a) => cli::serve::run(a),
@@ -131,8 +137,9 @@ mod tests {
             a.get_help().map(|h| h.to_string())
         };
         for (flag, cmds) in [
-            ("articles", &["predict", "classify", "train", "tune"][..]),
-            ("labels", &["train", "tune"]),
+            // `train` repeats --articles/--labels, one pair per data set, with its own help.
+            ("articles", &["predict", "classify", "tune"][..]),
+            ("labels", &["tune"]),
             ("out", &["predict"]),
             (
                 "model",

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod annotate;
 mod cli;
 mod encoder;
 mod fixture_labels;

@@ -7,6 +7,8 @@ pub mod classify;
 pub mod eval;
 pub mod eval_attribution;
 pub mod export;
+pub mod export_tasks;
+pub mod import_annotations;
 pub mod predict;
 pub mod serve;
 pub mod train;

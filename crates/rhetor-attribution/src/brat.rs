@@ -38,11 +38,9 @@ pub fn parse_ann(text: &str) -> Vec<BratAttribution> {
             continue;
         };
         if id.starts_with('T') {
-            let Some((_, offsets)) = body.split_once(' ') else {
-                continue;
-            };
-            if let Some(s) = parse_offsets(offsets) {
-                spans.insert(id, s);
+            // Lenient: a malformed `T` line is skipped.
+            if let Some(Ok(t)) = rhetor_core::brat::parse_text_bound(line) {
+                spans.insert(id, t.spans);
             }
         } else if id.starts_with('E') {
             let roles: Vec<(&str, &str)> = body
@@ -83,21 +81,6 @@ pub fn parse_ann(text: &str) -> Vec<BratAttribution> {
         out.push(a);
     }
     out
-}
-
-/// `752 760;769 800` → spans; `None` when malformed.
-fn parse_offsets(s: &str) -> Option<Vec<Span>> {
-    let mut out = Vec::new();
-    for frag in s.split(';') {
-        let mut it = frag.split_whitespace();
-        let start: usize = it.next()?.parse().ok()?;
-        let end: usize = it.next()?.parse().ok()?;
-        if it.next().is_some() {
-            return None;
-        }
-        out.push(Span::try_new(start, end)?);
-    }
-    Some(out)
 }
 
 /// Sorts fragments and merges overlapping or touching ones; drops empty ones.
@@ -159,15 +142,12 @@ pub fn format_ann(doc: &Document, atts: &[BratAttribution]) -> String {
     let mut t = 0usize;
     let mut line = |out: &mut String, kind: &str, spans: &[Span]| -> String {
         t += 1;
+        let id = format!("T{t}");
         let spans = split_lines(doc, spans);
-        let offsets: Vec<String> = spans
-            .iter()
-            .map(|s| format!("{} {}", s.start(), s.end()))
-            .collect();
-        let text: Vec<&str> = spans.iter().map(|&s| doc.slice(s)).collect();
-        let text = text.join(" ").replace(['\t', '\r', '\n'], " ");
-        let _ = writeln!(out, "T{t}\t{kind} {}\t{text}", offsets.join(";"));
-        format!("T{t}")
+        out.push_str(&rhetor_core::brat::format_text_bound(
+            &id, kind, doc, &spans,
+        ));
+        id
     };
     for (e, a) in atts.iter().enumerate() {
         if a.content.is_empty() || a.cue.is_empty() {

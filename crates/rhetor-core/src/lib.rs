@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod analysis;
+pub mod brat;
 pub mod corpus;
 pub mod error;
 pub mod prepared;

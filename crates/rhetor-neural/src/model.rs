@@ -215,6 +215,21 @@ impl NeuralModel {
         &mut self.manifest
     }
 
+    /// The encoder's configuration.
+    pub fn config(&self) -> &BertConfig {
+        &self.config
+    }
+
+    /// The `tokenizer.json` the model carries.
+    pub fn tokenizer_json(&self) -> &str {
+        &self.tokenizer_json
+    }
+
+    /// The weights (f32), by name: the encoder's and both heads'. Fine-tuning continues from them.
+    pub fn weights(&self) -> &HashMap<String, Tensor> {
+        &self.weights
+    }
+
     /// Window and ensemble settings.
     pub fn settings(&self) -> Settings {
         self.settings

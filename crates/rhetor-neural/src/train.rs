@@ -45,6 +45,9 @@ pub struct TrainOptions {
     pub checkpoint_every: usize,
     /// Stop after this many steps in total (tests and smoke runs).
     pub max_steps: Option<usize>,
+    /// Continue fine-tuning this model (encoder, heads, tokenizer and settings) instead of starting
+    /// from `base` with new heads: a few epochs on a newsroom's corrections.
+    pub start: Option<std::sync::Arc<NeuralModel>>,
 }
 
 impl Default for TrainOptions {
@@ -63,6 +66,7 @@ impl Default for TrainOptions {
             checkpoints: None,
             checkpoint_every: 100,
             max_steps: None,
+            start: None,
         }
     }
 }
@@ -137,9 +141,14 @@ pub fn train(
             )
         })
     };
-    let config: BertConfig = serde_json::from_str(&read("config.json")?)
-        .map_err(|e| NeuralError::Other(format!("config.json: {e}")))?;
-    let tokenizer_json = read("tokenizer.json")?;
+    let (config, tokenizer_json): (BertConfig, String) = match &opts.start {
+        Some(m) => (m.config().clone(), m.tokenizer_json().to_string()),
+        None => (
+            serde_json::from_str(&read("config.json")?)
+                .map_err(|e| NeuralError::Other(format!("config.json: {e}")))?,
+            read("tokenizer.json")?,
+        ),
+    };
     let tokenizer = crate::model::load_tokenizer(&tokenizer_json)?;
     if opts.window < 8 || opts.window > config.max_position_embeddings {
         return Err(NeuralError::Other(format!(
@@ -151,13 +160,6 @@ pub fn train(
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
     let net = Net::new(&config, vb, true)?;
-    let base_path = opts.base.join("model.safetensors");
-    let base = candle_core::safetensors::load(&base_path, &device).map_err(|e| {
-        NeuralError::Other(format!(
-            "{}: {e} (fetch the base encoder with scripts/fetch-encoder.sh)",
-            base_path.display()
-        ))
-    })?;
     let mut vars: Vec<(String, Var)> = varmap
         .data()
         .lock()
@@ -166,19 +168,38 @@ pub fn train(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, var) in &vars {
-        match base.get(name) {
-            Some(t) => var.set(&t.to_dtype(DType::F32)?)?,
-            None if name.starts_with("head.") => {}
-            None => {
-                return Err(NeuralError::Other(format!(
-                    "{}: no tensor {name}",
+    match &opts.start {
+        // Every weight, the heads' too, comes from the model being continued.
+        Some(m) => {
+            for (name, var) in &vars {
+                let t = m.weights().get(name).ok_or_else(|| {
+                    NeuralError::Other(format!("the model to continue has no tensor {name}"))
+                })?;
+                var.set(&t.to_device(&device)?.to_dtype(DType::F32)?)?;
+            }
+        }
+        None => {
+            let base_path = opts.base.join("model.safetensors");
+            let base = candle_core::safetensors::load(&base_path, &device).map_err(|e| {
+                NeuralError::Other(format!(
+                    "{}: {e} (fetch the base encoder with scripts/fetch-encoder.sh)",
                     base_path.display()
-                )))
+                ))
+            })?;
+            for (name, var) in &vars {
+                match base.get(name) {
+                    Some(t) => var.set(&t.to_dtype(DType::F32)?)?,
+                    None if name.starts_with("head.") => {}
+                    None => {
+                        return Err(NeuralError::Other(format!(
+                            "{}: no tensor {name}",
+                            base_path.display()
+                        )))
+                    }
+                }
             }
         }
     }
-    drop(base);
     let trainable: Vec<usize> = (0..vars.len())
         .filter(|&i| vars[i].0 != "embeddings.word_embeddings.weight")
         .collect();
@@ -223,9 +244,17 @@ pub fn train(
             });
         }
     }
+    // A continued model keeps its ensemble settings (tuned on held-out articles); `tune` or a
+    // held-out fold re-tunes them.
+    let from = opts
+        .start
+        .as_ref()
+        .map_or(Settings::default(), |m| m.settings());
     let settings = Settings {
         window: opts.window,
-        ..Settings::default()
+        // Windows shorter than the continued model's still overlap at inference.
+        stride: from.stride.min(opts.window * 3 / 4),
+        ..from
     };
     let started = std::time::Instant::now();
     let mut loss_sum = 0f64;

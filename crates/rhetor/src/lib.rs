@@ -33,6 +33,7 @@ pub mod ensemble;
 pub mod tune;
 pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
 pub use ensemble::{Ensemble, Mixing};
+pub mod annotate;
 pub mod batch;
 pub mod eval;
 pub mod render;

@@ -14,7 +14,7 @@ use crate::neural::{NeuralError, NeuralModel, Settings};
 use crate::score::{self, Prf};
 use crate::tune::{tune as tune_ensemble, TuneReport};
 use crate::Error;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,10 +22,8 @@ use std::time::Instant;
 /// What to train (`rhetor train`).
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
-    /// Folder of articleN.txt files.
-    pub articles: PathBuf,
-    /// Labels TSV (ID, technique, start, end).
-    pub labels: PathBuf,
+    /// The data sets trained on together (at least one): PTC, say, and a newsroom's corrections.
+    pub data: Vec<DataSet>,
     /// Where the model is written (atomically).
     pub out: PathBuf,
     /// Use only the first N articles (by id).
@@ -44,6 +42,28 @@ pub struct TrainConfig {
     pub trained_with: String,
 }
 
+/// One data set of a training run: a PTC-shaped folder and its labels.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    /// Folder of articleN.txt files.
+    pub articles: PathBuf,
+    /// Labels TSV (ID, technique, start, end).
+    pub labels: PathBuf,
+    /// How many times each training article of this set is seen per pass (1: as the others).
+    pub weight: usize,
+}
+
+impl DataSet {
+    /// A data set of weight 1.
+    pub fn new(articles: impl Into<PathBuf>, labels: impl Into<PathBuf>) -> DataSet {
+        DataSet {
+            articles: articles.into(),
+            labels: labels.into(),
+            weight: 1,
+        }
+    }
+}
+
 /// Fine-tuning the encoder.
 #[derive(Debug, Clone)]
 pub struct EncoderConfig {
@@ -51,6 +71,20 @@ pub struct EncoderConfig {
     pub options: crate::neural::TrainOptions,
     /// The fast model to ensemble with on the held-out fold (default: the built-in one).
     pub fast: Option<PathBuf>,
+    /// Continue fine-tuning this encoder model (`accurate`: the built-in one) instead of starting
+    /// from the base weights in `options.base`.
+    pub from: Option<PathBuf>,
+}
+
+/// Loads the encoder model `--from` names: a model file, or `accurate` for the built-in one.
+pub fn load_encoder(path: &Path) -> Result<NeuralModel, Error> {
+    if path.as_os_str() == "accurate" && !path.exists() {
+        return Ok(NeuralModel::from_bytes(
+            crate::ACCURATE_MODEL_BYTES,
+            "<built-in accurate model>",
+        )?);
+    }
+    Ok(NeuralModel::load(path)?)
 }
 
 /// What to tune (`rhetor tune`).
@@ -258,33 +292,85 @@ fn load_fast(path: &Option<PathBuf>) -> Result<Arc<FastModel>, Error> {
 /// cross-validated, its decoding tuned on the out-of-fold predictions), or with
 /// `config.encoder` a fine-tuned encoder whose ensemble is tuned on the held-out fold.
 pub fn train(config: &TrainConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+    if config.data.iter().any(|d| d.weight > 1) && config.cv.is_some() {
+        return Err(invalid(
+            "--cv with a --weight above 1: the copies of an article would fall in different folds; \
+             score with --holdout instead"
+                .into(),
+        ));
+    }
     let t0 = Instant::now();
-    let mut articles = corpus::read_articles(&config.articles)?;
-    if let Some(n) = config.limit {
-        articles.truncate(n);
-    }
-    let labels = corpus::read_labels(&config.labels)?;
-    let labels: Vec<_> = labels
-        .into_iter()
-        .filter(|r| articles.iter().any(|a| a.id == r.id) || config.limit.is_none())
-        .collect();
-    corpus::check_labels(&labels, &config.labels, &articles)?;
-    if labels.iter().all(|r| r.technique.is_none()) {
-        return Err(invalid(format!(
-            "{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows",
-            config.labels.display()
-        )));
-    }
+    let (articles, weights, labels) = read_data(config)?;
     on(Event::Read {
         articles: articles.len(),
         labels: labels.len(),
         seconds: t0.elapsed().as_secs_f64(),
     });
     let (articles, held) = holdout_split(articles, config.holdout)?;
+    // The weight repeats a set's training articles; held-out articles are scored once.
+    let articles: Vec<Article> = articles
+        .into_iter()
+        .flat_map(|a| {
+            let w = weights.get(&a.id).copied().unwrap_or(1);
+            std::iter::repeat_n(a, w)
+        })
+        .collect();
     match &config.encoder {
         Some(e) => train_encoder(config, e, articles, held, labels, on),
         None => train_fast(config, articles, held, labels, on),
     }
+}
+
+/// Reads and checks every data set: their articles in order (each set in id order), each
+/// article's weight, and all label rows. An id may appear in one set only.
+#[allow(clippy::type_complexity)]
+fn read_data(
+    config: &TrainConfig,
+) -> Result<(Vec<Article>, HashMap<String, usize>, Vec<LabelRow>), Error> {
+    if config.data.is_empty() {
+        return Err(invalid("no data set to train on".into()));
+    }
+    let (mut all, mut weights, mut all_labels) = (Vec::new(), HashMap::new(), Vec::new());
+    let mut from: HashMap<String, PathBuf> = HashMap::new();
+    for set in &config.data {
+        if set.weight == 0 {
+            return Err(invalid(format!(
+                "{}: weight 0 would leave the set out; give 1 or more",
+                set.articles.display()
+            )));
+        }
+        let mut articles = corpus::read_articles(&set.articles)?;
+        if let Some(n) = config.limit {
+            articles.truncate(n);
+        }
+        let labels = corpus::read_labels(&set.labels)?;
+        let labels: Vec<_> = labels
+            .into_iter()
+            .filter(|r| articles.iter().any(|a| a.id == r.id) || config.limit.is_none())
+            .collect();
+        corpus::check_labels(&labels, &set.labels, &articles)?;
+        if labels.iter().all(|r| r.technique.is_none()) {
+            return Err(invalid(format!(
+                "{}: no row names a technique; training needs ID<TAB>technique<TAB>start<TAB>end rows",
+                set.labels.display()
+            )));
+        }
+        for a in &articles {
+            if let Some(other) = from.insert(a.id.clone(), set.articles.clone()) {
+                return Err(invalid(format!(
+                    "article {} is in both {} and {}; an id may name one article only \
+                     (leave the corrected articles out of the other set)",
+                    a.id,
+                    other.display(),
+                    set.articles.display()
+                )));
+            }
+            weights.insert(a.id.clone(), set.weight);
+        }
+        all.extend(articles);
+        all_labels.extend(labels);
+    }
+    Ok((all, weights, all_labels))
 }
 
 fn train_fast(
@@ -358,14 +444,21 @@ fn train_encoder(
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), Error> {
     let fast = load_fast(&e.fast)?;
-    let opts = &e.options;
+    let mut opts = e.options.clone();
     if opts.batch == 0 || opts.epochs == 0 {
         return Err(invalid("--batch and --epochs must be at least 1".into()));
     }
+    let continued = match &e.from {
+        Some(p) => {
+            opts.start = Some(Arc::new(load_encoder(p)?));
+            format!(", continued from {}", p.display())
+        }
+        None => String::new(),
+    };
     let manifest = Manifest {
         trained_with: config.trained_with.clone(),
         trained_on: format!(
-            "{} articles ({} held out)",
+            "{} article passes ({} held out){continued}",
             train_set.len() + held.len(),
             held.len()
         ),
@@ -381,7 +474,7 @@ fn train_encoder(
         &labels,
         &held,
         &labels,
-        opts,
+        &opts,
         manifest,
         &mut |l| on(Event::Encoder(l)),
     )?;

@@ -35,5 +35,6 @@ pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_
 pub use ensemble::{Ensemble, Mixing};
 pub mod batch;
 pub mod eval;
+pub mod records;
 pub mod render;
 pub mod train;

@@ -37,4 +37,7 @@ pub mod batch;
 pub mod eval;
 pub mod records;
 pub mod render;
+pub mod resume;
+pub mod sources;
+pub mod stream;
 pub mod train;

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod batch;
 mod cli;
 mod encoder;
 mod fixture_labels;

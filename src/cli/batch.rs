@@ -44,6 +44,9 @@ pub struct BatchArgs {
     /// Largest text accepted, in bytes; a longer one is a `too_long` error record.
     #[arg(long, default_value_t = rhetor::text::DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
+    /// Commit at least every N records (besides every second); for tests of resume.
+    #[arg(long, hide = true, value_name = "N")]
+    pub commit_every: Option<u64>,
     #[command(flatten)]
     pub model: ModelArg,
 }
@@ -63,6 +66,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
             .build_global();
     }
     opts.resume = args.resume;
+    if let Some(n) = args.commit_every {
+        opts.commit_records = n.max(1);
+    }
     let inputs: Vec<Input> = if args.inputs.is_empty() {
         vec![Input::Stdin]
     } else {

@@ -246,12 +246,12 @@ fn batch_reads_one_record_per_html_response_of_a_warc_file() {
             analysis.text
         );
         assert!(!analysis.text.contains("Home") && !analysis.text.contains("(c)"));
-        let second = fixture_article("9006");
-        let last_para = second.trim_end().rsplit("\n\n").next().unwrap();
         let OutputLine::Analysed { analysis: b, .. } = &got[1] else {
             panic!()
         };
-        assert!(b.text.contains(last_para.trim()), "{}", b.text);
+        let last_sentence = "Both bills will be debated in committee next week.";
+        assert!(fixture_article("9006").contains(last_sentence));
+        assert!(b.text.contains(last_sentence), "{}", b.text);
         outs.push(o.stdout);
     }
     assert_eq!(outs[0], outs[1], "gzipped or not, the same records");

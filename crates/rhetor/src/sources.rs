@@ -261,7 +261,7 @@ enum Source {
     },
     Files(std::vec::IntoIter<(String, PathBuf)>),
     Warc {
-        records: warc::RecordIter<Box<dyn BufRead + Send>>,
+        records: Box<warc::RecordIter<Box<dyn BufRead + Send>>>,
         path: PathBuf,
     },
 }
@@ -299,7 +299,7 @@ impl Records {
             },
             Input::Folder(p) => Source::Files(list_txt(&p)?.into_iter()),
             Input::Warc(p) => Source::Warc {
-                records: warc::WarcReader::new(open(&p)?).iter_records(),
+                records: Box::new(warc::WarcReader::new(open(&p)?).iter_records()),
                 path: p,
             },
         })
@@ -320,7 +320,7 @@ impl Iterator for Records {
             };
             let next = match source {
                 Source::Lines { reader, path, line } => {
-                    next_line(reader, path, line, self.max_line).transpose()
+                    next_line(reader.as_mut(), path, line, self.max_line).transpose()
                 }
                 Source::Files(files) => files.next().map(|(id, path)| Ok(Raw::File { id, path })),
                 Source::Warc { records, path } => next_response(records, path).transpose(),
@@ -335,7 +335,7 @@ impl Iterator for Records {
 
 /// The next non-blank line, or an overlong one.
 fn next_line(
-    r: &mut Box<dyn BufRead + Send>,
+    r: &mut (dyn BufRead + Send),
     path: &Path,
     line: &mut u64,
     max: usize,
@@ -385,7 +385,7 @@ fn next_response(
     records: &mut warc::RecordIter<Box<dyn BufRead + Send>>,
     path: &Path,
 ) -> Result<Option<Raw>, Error> {
-    for rec in records.by_ref() {
+    for rec in records {
         let rec = rec.map_err(|e| invalid(format!("{}: bad WARC record: {e}", path.display())))?;
         if *rec.warc_type() != warc::RecordType::Response {
             continue;

@@ -170,7 +170,7 @@ impl Output {
     }
 
     /// Records already in the output when it was opened (the input records to skip).
-    pub fn records(&self) -> u64 {
+    pub fn resumed_records(&self) -> u64 {
         self.initial
     }
 
@@ -265,7 +265,7 @@ fn read_journal(path: &Path, format: Format) -> Result<(u64, u64), Error> {
             let (r, b) = l.trim_end().split_once(' ')?;
             Some((r.parse().ok()?, b.parse().ok()?))
         })
-        .last();
+        .next_back();
     Ok(last.unwrap_or((0, 0)))
 }
 
@@ -320,14 +320,14 @@ mod tests {
             .write_all(b"4 3")
             .unwrap();
         let o = Output::open(Target::File(p.clone()), Format::Jsonl, b"", true).unwrap();
-        assert_eq!(o.records(), 2);
+        assert_eq!(o.resumed_records(), 2);
         assert_eq!(std::fs::read(&p).unwrap(), b"{\"id\":1}\n{\"id\":2}\n");
         o.finish().unwrap();
         assert!(!journal_path(&p).exists());
         // Finished JSON Lines: resumes from its complete lines.
         std::fs::write(&p, b"a\nb\nc").unwrap();
         let o = Output::open(Target::File(p.clone()), Format::Jsonl, b"", true).unwrap();
-        assert_eq!(o.records(), 2);
+        assert_eq!(o.resumed_records(), 2);
         assert_eq!(std::fs::read(&p).unwrap(), b"a\nb\n");
         o.finish().unwrap();
         // A CSV output keeps its header, and refuses to resume as JSON Lines.
@@ -338,7 +338,7 @@ mod tests {
         drop(o);
         assert!(Output::open(Target::File(c.clone()), Format::Jsonl, b"", true).is_err());
         let o = Output::open(Target::File(c.clone()), Format::Csv, b"h\n", true).unwrap();
-        assert_eq!(o.records(), 1);
+        assert_eq!(o.resumed_records(), 1);
         o.finish().unwrap();
         assert_eq!(std::fs::read(&c).unwrap(), b"h\n");
         let _ = std::fs::remove_dir_all(d);

@@ -205,7 +205,7 @@ pub fn run(
         Format::Csv => csv_header(),
     };
     let mut out = Output::open(target, opts.format, &header, opts.resume)?;
-    let skip = out.records();
+    let skip = out.resumed_records();
     let mut progress = Progress {
         skipped: skip,
         ..Progress::default()

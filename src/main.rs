@@ -15,6 +15,7 @@ Examples:
   rhetor predict --articles ptc/test-articles --out pred.tsv
   rhetor classify --articles ptc/train-articles --spans spans.tsv --out tc.tsv
   rhetor train --articles ptc/train-articles --labels ptc/train-task2-TC.labels --out my.rhm --cv 5
+  rhetor batch articles.jsonl --out analyses.jsonl --resume   resumable bulk run
   rhetor eval --gold gold.tsv --pred pred.tsv
   rhetor techniques                                   the 14 techniques, with definitions";
 
@@ -38,6 +39,8 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Tune an encoder model's ensemble with the fast model on a held-out fold and store the settings.
     Tune(cli::tune::TuneArgs),
+    /// Analyse a stream of records (JSON Lines, stdin, folders, WARC) into JSON Lines or CSV, in order, resumably.
+    Batch(cli::batch::BatchArgs),
     /// Score predictions against gold labels: SI, FLC and TC, with a per-technique table.
     Eval(cli::eval::EvalArgs),
     /// Measure prediction speed and memory over a folder of articles.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cli::train::run(a),
         Command::Tune(a) => cli::tune::run(a),
         Command::Eval(a) => cli::eval::run(a),
+        Command::Batch(a) => cli::batch::run(a),
         Command::Bench(a) => cli::bench::run(a),
         Command::Attribute(a) => cli::attribute::run(a).map(|()| ExitCode::SUCCESS),
         Command::EvalAttribution(a) => cli::eval_attribution::run(a).map(|()| ExitCode::SUCCESS),
@@ -143,7 +147,14 @@ mod tests {
             ("out", &["predict"]),
             (
                 "model",
-                &["analyze", "predict", "classify", "bench", "model-info"],
+                &[
+                    "analyze",
+                    "predict",
+                    "classify",
+                    "bench",
+                    "batch",
+                    "model-info",
+                ],
             ),
             ("json", &["eval", "eval-attribution"]),
         ] {

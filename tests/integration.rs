@@ -7,6 +7,7 @@
 mod util;
 
 mod annotate;
+mod batch;
 mod cli;
 mod encoder;
 mod fixture_labels;

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod attribute;
+pub mod batch;
 pub mod bench;
 pub mod classify;
 pub mod eval;

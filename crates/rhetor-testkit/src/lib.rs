@@ -269,6 +269,34 @@ fn admin(url: &str, sql: String) -> Result<(), String> {
     .unwrap_or_else(|_| Err("the database thread panicked".into()))
 }
 
+/// PySpark (Python 3 with the `pyspark` package) and Java, for the Spark example's test: the
+/// Python interpreter that imports `pyspark`.
+pub fn pyspark() -> Result<PathBuf, Missing> {
+    let fix = "pip install pyspark (Java 17 must be on PATH)".to_string();
+    if find_binary(&["java"]).is_none() {
+        return Err(Missing {
+            what: "no java on PATH (PySpark needs it)".into(),
+            fix,
+        });
+    }
+    for py in ["python3", "python"] {
+        let Some(py) = find_binary(&[py]) else {
+            continue;
+        };
+        let ok = std::process::Command::new(&py)
+            .args(["-c", "import pyspark"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Ok(py);
+        }
+    }
+    Err(Missing {
+        what: "no Python with the pyspark package".into(),
+        fix,
+    })
+}
+
 fn find_binary(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for name in names {

@@ -9,3 +9,4 @@ mod util;
 mod cli;
 mod encoder;
 mod fixture_labels;
+mod quality;

@@ -13,7 +13,9 @@ pub mod span;
 pub mod taxonomy;
 pub mod text;
 
-pub use analysis::{Analysis, Detection, SpeakerCounts, TechniqueSpan, Voice, SCHEMA_VERSION};
+pub use analysis::{
+    Analysis, Detection, RunnerUp, SpeakerCounts, TechniqueSpan, Voice, SCHEMA_VERSION,
+};
 pub use error::{Error, Result};
 pub use prepared::{Alignment, Prepared, Sentence};
 pub use span::Span;

@@ -12,3 +12,4 @@ mod cli;
 mod encoder;
 mod fixture_labels;
 mod watch;
+mod quality;

@@ -51,10 +51,16 @@ pub struct AnalyzeArgs {
     pub max_bytes: usize,
     #[command(flatten)]
     pub model: ModelArg,
+    #[command(flatten)]
+    pub confidence: super::ConfidenceArg,
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
-    let analyzer = args.model.load()?.with_max_bytes(args.max_bytes);
+    let analyzer = args
+        .model
+        .load()?
+        .with_max_bytes(args.max_bytes)
+        .with_min_confidence(args.confidence.min_confidence);
     let (doc, id) = match args.input.as_deref() {
         None => (read_stdin(args.max_bytes)?, "stdin".to_string()),
         Some(p) if p.as_os_str() == "-" => (read_stdin(args.max_bytes)?, "stdin".to_string()),

@@ -87,6 +87,22 @@ impl ModelArg {
     }
 }
 
+/// `--min-confidence`, for the commands that write spans.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConfidenceArg {
+    /// Leave out spans whose calibrated confidence (the probability that the span is right) is
+    /// below this, in [0, 1].
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = unit_interval)]
+    pub min_confidence: f32,
+}
+
+fn unit_interval(s: &str) -> std::result::Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{s:?} is not a probability between 0 and 1")),
+    }
+}
+
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
 pub fn progress(len: usize, what: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(

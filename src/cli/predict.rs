@@ -16,10 +16,15 @@ pub struct PredictArgs {
     pub output: RowsOutArg,
     #[command(flatten)]
     pub model: ModelArg,
+    #[command(flatten)]
+    pub confidence: super::ConfidenceArg,
 }
 
 pub fn run(args: &PredictArgs) -> Result<ExitCode> {
-    let analyzer = args.model.load()?;
+    let analyzer = args
+        .model
+        .load()?
+        .with_min_confidence(args.confidence.min_confidence);
     let dir = &args.input.articles;
     let out = &args.output.out;
     let list = corpus::list_articles(dir)?;

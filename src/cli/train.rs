@@ -230,7 +230,40 @@ impl Printer {
                     "\n{k}-fold CV with threshold {:.3}, second_label {:.2}:\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC P {:.4} R {:.4} F1 {:.4}\n  TC  micro-F1 {:.4}\n",
                     cv.best.threshold, cv.best.second_label, cv.si.precision, cv.si.recall, cv.si.f1, cv.flc.precision, cv.flc.recall, cv.flc.f1, cv.tc.f1
                 );
+                for (name, l) in [
+                    ("as given", &cv.plain),
+                    ("reflowed into paragraphs", &cv.reflowed),
+                ] {
+                    let ms: Vec<String> = (0..3)
+                        .map(|m| {
+                            let (mean, sd) = l.mean_sd(m);
+                            format!("{mean:.4} ± {sd:.4}")
+                        })
+                        .collect();
+                    println!(
+                        "  per fold, {name}: SI {}  FLC {}  TC {}  (pooled SI {:.4} FLC {:.4} TC {:.4})",
+                        ms[0], ms[1], ms[2], l.si.f1, l.flc.f1, l.tc.f1
+                    );
+                }
+                println!();
                 print_table(&TechniqueTable::new(Some(&cv.flc_per), Some(&cv.tc_per)));
+            }
+            Event::Calibrated {
+                spans,
+                raw_ece,
+                ece,
+                table,
+            } => {
+                println!(
+                    "confidence calibrated on {spans} held-out spans: ECE {raw_ece:.4} raw, {ece:.4} calibrated (cross-fitted)"
+                );
+                println!("  confidence   spans   mean  right");
+                for b in table.iter().filter(|b| b.count > 0) {
+                    println!(
+                        "  {:.1}-{:.1}   {:>7}  {:.3}  {:.3}",
+                        b.lo, b.hi, b.count, b.confidence, b.accuracy
+                    );
+                }
             }
             Event::HeldOut { articles, scores } => {
                 let (si, flc, tc) = (scores.si, scores.flc, scores.tc);

@@ -131,6 +131,22 @@ pub struct TechniqueSpan {
     /// Whose voice the span is in, when attribution ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<Voice>,
+    /// The next most likely technique for this span, when the model explains its spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_up: Option<RunnerUp>,
+    /// Words of the span and its sentence that most drove the technique decision, strongest
+    /// first (empty when none stood out, or the model does not explain).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reason: Vec<String>,
+}
+
+/// The technique a span's classifier ranked next, with its probability.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunnerUp {
+    /// The technique.
+    pub technique: Technique,
+    /// The classifier's probability of it for this span, in `[0, 1]`.
+    pub probability: f32,
 }
 
 impl TechniqueSpan {
@@ -181,6 +197,8 @@ impl Analysis {
                 confidence: (d.confidence.clamp(0.0, 1.0) * 1000.0).round() / 1000.0,
                 snippet: doc.slice(d.span).to_string(),
                 voice: None,
+                runner_up: None,
+                reason: Vec::new(),
             })
             .collect();
         let mut counts = BTreeMap::new();
@@ -237,6 +255,32 @@ impl Analysis {
         out.retain(|sc| !sc.counts.is_empty());
         self.speakers = out;
         self.voices = by_kind;
+    }
+
+    /// Sets each span's explanation from what `explain` says of the span and its technique: the
+    /// techniques ranked best first with their probabilities, and the reason words. The runner-up
+    /// is the best-ranked technique the span does not already carry.
+    pub fn explain(
+        &mut self,
+        mut explain: impl FnMut(Span, Technique) -> (Vec<(Technique, f32)>, Vec<String>),
+    ) {
+        let mut carried: BTreeMap<Span, Vec<Technique>> = BTreeMap::new();
+        for s in &self.spans {
+            carried.entry(s.span()).or_default().push(s.technique);
+        }
+        for s in &mut self.spans {
+            let (ranked, reason) = explain(s.span(), s.technique);
+            let has = &carried[&s.span()];
+            s.runner_up =
+                ranked
+                    .into_iter()
+                    .find(|(t, _)| !has.contains(t))
+                    .map(|(technique, p)| RunnerUp {
+                        technique,
+                        probability: (p.clamp(0.0, 1.0) * 1000.0).round() / 1000.0,
+                    });
+            s.reason = reason;
+        }
     }
 
     /// Counts per technique in [`Technique::ALL`] order, including zeros.

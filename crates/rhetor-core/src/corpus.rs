@@ -43,6 +43,39 @@ impl LabelRow {
     }
 }
 
+/// The text reflowed into paragraphs of `sentences` lines each, as users paste articles (PTC puts
+/// one sentence per line). Each run of line breaks (`\n`, `\r\n`, blank lines) is one boundary;
+/// every `sentences`-th is kept and the others become as many spaces as they had characters, so
+/// every code-point offset, and so every label, stays valid.
+pub fn reflow(text: &str, sentences: usize) -> String {
+    let sentences = sentences.max(1);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let mut boundaries = 0;
+    let flush = |run: &mut String, out: &mut String, boundaries: &mut usize| {
+        if run.is_empty() {
+            return;
+        }
+        *boundaries += 1;
+        if *boundaries % sentences == 0 {
+            out.push_str(run);
+        } else {
+            out.extend(run.chars().map(|_| ' '));
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c == '\n' || c == '\r' {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out, &mut boundaries);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out, &mut boundaries);
+    out
+}
+
 /// Lists `article{ID}.txt` files in a folder, sorted by id (numerically when ids are numbers).
 pub fn list_articles(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -327,5 +360,19 @@ mod tests {
             .collect();
         assert_eq!(ids, ["9", "10", "100"]);
         assert!(read_articles(&dir.path().join("nope")).is_err());
+    }
+    #[test]
+    fn reflow_keeps_every_code_point_offset() {
+        let text = "Title 🙂\n\nOne.\r\n\r\nTwo é.\nThree.\n\nFour.\n";
+        let r = reflow(text, 2);
+        assert_eq!(r, "Title 🙂  One.\r\n\r\nTwo é. Three.\n\nFour. ");
+        assert_eq!(r.chars().count(), text.chars().count());
+        for (a, b) in text.chars().zip(r.chars()) {
+            assert!(
+                a == b || matches!(a, '\n' | '\r') && b == ' ',
+                "{a:?} -> {b:?}"
+            );
+        }
+        assert_eq!(reflow("a\nb", 1), "a\nb");
     }
 }

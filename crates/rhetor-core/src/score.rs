@@ -183,6 +183,31 @@ pub fn tc(gold: &[LabelRow], pred: &[LabelRow]) -> (Prf, BTreeMap<Technique, Prf
     (all, per)
 }
 
+/// Which predictions are right, for calibrating confidences: a predicted row is right when it
+/// overlaps a gold span of its technique in its article (FLC's notion of a hit).
+pub struct Hits {
+    gold: BTreeMap<(String, Technique), Vec<Span>>,
+}
+
+impl Hits {
+    /// Indexes the gold rows.
+    pub fn new(gold: &[LabelRow]) -> Hits {
+        Hits {
+            gold: merged_by(gold, |r| r.technique.map(|t| (r.id.clone(), t))),
+        }
+    }
+
+    /// Does `pred` overlap a gold span of its technique?
+    pub fn right(&self, pred: &LabelRow) -> bool {
+        let Some(t) = pred.technique else {
+            return false;
+        };
+        self.gold
+            .get(&(pred.id.clone(), t))
+            .is_some_and(|gs| gs.iter().any(|g| g.overlap(pred.span) > 0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +316,27 @@ mod tests {
         assert!((all.f1 - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(per[&Doubt].recall, 0.0);
         assert_eq!(per[&Slogans].precision, 0.5);
+    }
+
+    #[test]
+    fn a_hit_overlaps_a_gold_span_of_its_technique_in_its_article() {
+        let row = |id: &str, t: Technique, s: usize, e: usize| LabelRow {
+            id: id.into(),
+            technique: Some(t),
+            span: Span::new(s, e),
+            line: 0,
+        };
+        use Technique::{Doubt, LoadedLanguage};
+        let hits = Hits::new(&[row("1", LoadedLanguage, 10, 20)]);
+        assert!(hits.right(&row("1", LoadedLanguage, 19, 30)));
+        assert!(
+            !hits.right(&row("1", LoadedLanguage, 20, 30)),
+            "end is exclusive"
+        );
+        assert!(!hits.right(&row("1", Doubt, 10, 20)), "another technique");
+        assert!(
+            !hits.right(&row("2", LoadedLanguage, 10, 20)),
+            "another article"
+        );
     }
 }

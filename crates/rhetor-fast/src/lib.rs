@@ -12,7 +12,9 @@ pub mod linear;
 mod train;
 
 pub use rhetor_model::{Decode, Manifest, ModelError, ModelKind};
-pub use train::{cross_validate, train, CvReport, TrainOptions};
+pub use train::{
+    cross_validate, train, CvReport, FoldF1, LayoutScores, TrainOptions, REFLOW_SENTENCES,
+};
 
 use features::{Feat, Features};
 use linear::{Crf, FeatureIndex, LogReg, TAGS};
@@ -180,6 +182,49 @@ impl FastReading<'_> {
             }
         }
         marg
+    }
+}
+
+impl FastReading<'_> {
+    /// Up to `k` words of the span and its sentence that most drove the classifier towards
+    /// `technique`: the word features whose weight for it most exceeds their mean weight over the
+    /// techniques (averaged over the classifiers), strongest first, each text once.
+    pub fn reasons(&self, span: Span, technique: Technique, k: usize) -> Vec<String> {
+        let params = &self.model.params;
+        let c = technique.index();
+        let n = params.clf.len().max(1) as f32;
+        let mut scored: Vec<(f32, String)> = self
+            .f
+            .span_words(span)
+            .into_iter()
+            .filter_map(|(feat, text)| {
+                // Function words and punctuation explain nothing to a reader.
+                let telling = text
+                    .split(' ')
+                    .any(|w| w.chars().any(char::is_alphanumeric) && !decode::is_function_word(w));
+                if !telling {
+                    return None;
+                }
+                let row = params.clf_index.row(feat)?;
+                let mut lift = 0.0;
+                for m in &params.clf {
+                    let w = m.weights(row);
+                    lift += w[c] - w.iter().sum::<f32>() / w.len() as f32;
+                }
+                (lift > 0.0).then_some((lift / n, text))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut out: Vec<String> = Vec::new();
+        for (_, t) in scored {
+            if out.len() == k {
+                break;
+            }
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(&t)) {
+                out.push(t);
+            }
+        }
+        out
     }
 }
 

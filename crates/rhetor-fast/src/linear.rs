@@ -58,6 +58,11 @@ impl FeatureIndex {
         self.keys.is_empty()
     }
 
+    /// The row of one feature, when it is known.
+    pub fn row(&self, f: Feat) -> Option<u32> {
+        self.map.get(&f).copied()
+    }
+
     /// Rows of the known features among `feats`.
     pub fn lookup(&self, feats: &[Feat], out: &mut Vec<u32>) {
         out.clear();
@@ -311,6 +316,11 @@ impl LogReg {
             }
         }
         m
+    }
+
+    /// The weights of feature row `f`, one per class.
+    pub fn weights(&self, f: u32) -> &[f32] {
+        &self.w[f as usize * self.k..(f as usize + 1) * self.k]
     }
 
     /// Class probabilities.

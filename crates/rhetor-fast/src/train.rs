@@ -10,7 +10,7 @@ use rhetor_core::span::merge_overlapping;
 use rhetor_core::Prepared;
 use rhetor_core::{Span, Technique};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Training settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ pub fn train(
             let mut y = vec![0u8; p.n_lines()];
             for k in 0..p.len() {
                 if tags[k] != O {
-                    y[prep.lines()[k] as usize] = 1;
+                    y[p.segments()[k] as usize] = 1;
                 }
             }
             (p.line_features(), y)
@@ -216,6 +216,37 @@ pub fn train(
     }
 }
 
+/// Sentences per paragraph when cross-validation reflows the held-out articles (PTC has one per
+/// line; users paste paragraphs).
+pub const REFLOW_SENTENCES: usize = 4;
+
+/// SI, FLC and TC F1 of one fold.
+pub type FoldF1 = [f64; 3];
+
+/// Scores of the out-of-fold predictions in one layout: pooled over all folds, and per fold.
+#[derive(Debug, Clone)]
+pub struct LayoutScores {
+    /// SI with the chosen decoding.
+    pub si: Prf,
+    /// FLC with the chosen decoding.
+    pub flc: Prf,
+    /// TC on gold spans.
+    pub tc: Prf,
+    /// SI, FLC and TC F1 of each fold.
+    pub per_fold: Vec<FoldF1>,
+}
+
+impl LayoutScores {
+    /// Mean and sample standard deviation over the folds of measure `m` (0 SI, 1 FLC, 2 TC).
+    pub fn mean_sd(&self, m: usize) -> (f64, f64) {
+        let v: Vec<f64> = self.per_fold.iter().map(|f| f[m]).collect();
+        let n = v.len().max(1) as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        (mean, var.sqrt())
+    }
+}
+
 /// Cross-validated scores.
 #[derive(Debug, Clone)]
 pub struct CvReport {
@@ -237,6 +268,13 @@ pub struct CvReport {
     pub sweep: Vec<(Decode, Prf, Prf)>,
     /// Out-of-fold predictions of the best decoding (PTC rows).
     pub predictions: Vec<LabelRow>,
+    /// The best decoding's scores per fold, on the articles as given.
+    pub plain: LayoutScores,
+    /// The same, on the held-out articles reflowed into paragraphs ([`REFLOW_SENTENCES`]).
+    pub reflowed: LayoutScores,
+    /// Per fold, the raw confidence of each out-of-fold prediction (best decoding) and whether it
+    /// was right: what calibration is fitted on.
+    pub confidences: Vec<Vec<(f32, bool)>>,
 }
 
 /// k-fold cross-validation over articles (article `i` of the id-sorted list is in fold `i % k`),
@@ -254,7 +292,9 @@ pub fn cross_validate(
     } else {
         grid.to_vec()
     };
-    let folds: Vec<(Vec<Vec<LabelRow>>, Vec<LabelRow>)> = (0..k)
+    // Per fold and layout (plain, reflowed): predictions under each decoding, and TC rows.
+    type Layout = (Vec<Vec<LabelRow>>, Vec<LabelRow>, Vec<Vec<f32>>);
+    let folds: Vec<[Layout; 2]> = (0..k)
         .into_par_iter()
         .map(|fold| {
             let train_a: Vec<Article> = articles
@@ -263,47 +303,27 @@ pub fn cross_validate(
                 .filter(|(i, _)| i % k != fold)
                 .map(|(_, a)| a.clone())
                 .collect();
+            let model = train(&train_a, labels, opts, crate::manifest());
             let test_a: Vec<&Article> = articles
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| i % k == fold)
                 .map(|(_, a)| a)
                 .collect();
-            let model = train(&train_a, labels, opts, crate::manifest());
-            let preds: Vec<Vec<LabelRow>> = grid
+            let reflowed: Vec<Article> = test_a
                 .iter()
-                .map(|d| {
-                    test_a
-                        .iter()
-                        .flat_map(|a| {
-                            model
-                                .predict_with(&a.doc, d)
-                                .into_iter()
-                                .map(|det| LabelRow {
-                                    id: a.id.clone(),
-                                    technique: Some(det.technique),
-                                    span: det.span,
-                                    line: 0,
-                                })
-                        })
-                        .collect()
+                .map(|a| Article {
+                    id: a.id.clone(),
+                    doc: rhetor_core::Document::new(rhetor_core::corpus::reflow(
+                        a.doc.text(),
+                        REFLOW_SENTENCES,
+                    ))
+                    .expect("reflowing keeps a valid document"),
                 })
                 .collect();
-            let mut tc_rows = Vec::new();
-            for a in &test_a {
-                let gold: Vec<&LabelRow> = labels
-                    .iter()
-                    .filter(|r| r.id == a.id && r.technique.is_some())
-                    .collect();
-                let spans: Vec<Span> = gold.iter().map(|r| r.span).collect();
-                for (r, t) in gold.iter().zip(model.classify_rows(&a.doc, &spans)) {
-                    tc_rows.push(LabelRow {
-                        technique: Some(t),
-                        ..(*r).clone()
-                    });
-                }
-            }
-            (preds, tc_rows)
+            let plain = held_out(&model, &test_a, labels, &grid);
+            let flowed = held_out(&model, &reflowed.iter().collect::<Vec<_>>(), labels, &grid);
+            [plain, flowed]
         })
         .collect();
     let gold: Vec<LabelRow> = labels
@@ -313,7 +333,10 @@ pub fn cross_validate(
         .collect();
     let mut sweep = Vec::new();
     for (g, d) in grid.iter().enumerate() {
-        let pred: Vec<LabelRow> = folds.iter().flat_map(|f| f.0[g].iter().cloned()).collect();
+        let pred: Vec<LabelRow> = folds
+            .iter()
+            .flat_map(|f| f[0].0[g].iter().cloned())
+            .collect();
         let si = score::si(&gold, &pred);
         let (flc, _) = score::flc(&gold, &pred);
         sweep.push((*d, si, flc));
@@ -323,22 +346,106 @@ pub fn cross_validate(
             (sweep[a].1.f1 + sweep[a].2.f1 / 4.0).total_cmp(&(sweep[b].1.f1 + sweep[b].2.f1 / 4.0))
         })
         .unwrap_or(0);
-    let predictions: Vec<LabelRow> = folds
+    let layout = |l: usize| {
+        let pred: Vec<LabelRow> = folds
+            .iter()
+            .flat_map(|f| f[l].0[best_i].iter().cloned())
+            .collect();
+        let tc_pred: Vec<LabelRow> = folds.iter().flat_map(|f| f[l].1.iter().cloned()).collect();
+        let per_fold = (0..k)
+            .map(|fold| {
+                let in_fold: HashSet<&str> = articles
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % k == fold)
+                    .map(|(_, a)| a.id.as_str())
+                    .collect();
+                let g: Vec<LabelRow> = gold
+                    .iter()
+                    .filter(|r| in_fold.contains(r.id.as_str()))
+                    .cloned()
+                    .collect();
+                let f = &folds[fold][l];
+                [
+                    score::si(&g, &f.0[best_i]).f1,
+                    score::flc(&g, &f.0[best_i]).0.f1,
+                    score::tc(&g, &f.1).0.f1,
+                ]
+            })
+            .collect();
+        let (flc, flc_per) = score::flc(&gold, &pred);
+        let (tc, tc_per) = score::tc(&gold, &tc_pred);
+        let scores = LayoutScores {
+            si: score::si(&gold, &pred),
+            flc,
+            tc,
+            per_fold,
+        };
+        (scores, flc_per, tc_per, pred)
+    };
+    let (plain, flc_per, tc_per, predictions) = layout(0);
+    let hits = score::Hits::new(&gold);
+    let confidences = folds
         .iter()
-        .flat_map(|f| f.0[best_i].iter().cloned())
+        .map(|f| {
+            f[0].0[best_i]
+                .iter()
+                .zip(&f[0].2[best_i])
+                .map(|(r, &c)| (c, hits.right(r)))
+                .collect()
+        })
         .collect();
-    let (flc, flc_per) = score::flc(&gold, &predictions);
-    let tc_pred: Vec<LabelRow> = folds.iter().flat_map(|f| f.1.iter().cloned()).collect();
-    let (tc, tc_per) = score::tc(&gold, &tc_pred);
+    let (reflowed, ..) = layout(1);
     CvReport {
         folds: k,
-        si: sweep[best_i].1,
-        flc,
+        si: plain.si,
+        flc: plain.flc,
         flc_per,
-        tc,
+        tc: plain.tc,
         tc_per,
         best: sweep[best_i].0,
         sweep,
         predictions,
+        plain,
+        reflowed,
+        confidences,
     }
+}
+
+/// A fold model's held-out predictions under each decoding in `grid` (each article read once),
+/// and its TC rows (one technique per gold span row).
+fn held_out(
+    model: &FastModel,
+    test: &[&Article],
+    labels: &[LabelRow],
+    grid: &[Decode],
+) -> (Vec<Vec<LabelRow>>, Vec<LabelRow>, Vec<Vec<f32>>) {
+    let mut preds = vec![Vec::new(); grid.len()];
+    let mut confs = vec![Vec::new(); grid.len()];
+    let mut tc_rows = Vec::new();
+    for a in test {
+        let prep = Prepared::new(&a.doc);
+        let r = model.read(&prep);
+        let tags = r.tags();
+        for (g, d) in grid.iter().enumerate() {
+            for det in rhetor_model::decode::detect(&prep, r.repetitions(), &tags, &r, d) {
+                preds[g].push(LabelRow::predicted(&a.id, &det));
+                confs[g].push(det.confidence);
+            }
+        }
+        let gold: Vec<&LabelRow> = labels
+            .iter()
+            .filter(|r| r.id == a.id && r.technique.is_some())
+            .collect();
+        let spans: Vec<Span> = gold.iter().map(|r| r.span).collect();
+        let rule = model.decode().repetition_rule;
+        let ts = rhetor_model::decode::classify_rows(&prep, r.repetitions(), &spans, &r, rule);
+        for (g, t) in gold.iter().zip(ts) {
+            tc_rows.push(LabelRow {
+                technique: Some(t),
+                ..(*g).clone()
+            });
+        }
+    }
+    (preds, tc_rows, confs)
 }

@@ -61,6 +61,9 @@ pub struct Manifest {
     /// Scores, e.g. cross-validated SI/FLC/TC.
     #[serde(default)]
     pub scores: BTreeMap<String, f64>,
+    /// The map from raw span scores to calibrated confidences, fitted on held-out predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::Calibration>,
 }
 
 /// This rhetor's release series, `MAJOR.MINOR`: models declare the series that can read them.
@@ -82,6 +85,7 @@ impl Manifest {
             trained_with: String::new(),
             trained_on: String::new(),
             scores: BTreeMap::new(),
+            calibration: None,
         }
     }
 

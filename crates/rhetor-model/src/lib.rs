@@ -11,12 +11,14 @@
 //! - [`Lcg`]: the small seeded generator training uses for shuffling.
 #![deny(missing_docs)]
 
+pub mod calibration;
 pub mod container;
 pub mod decode;
 mod error;
 pub mod repetition;
 mod rng;
 
+pub use calibration::Calibration;
 pub use container::{Manifest, ModelKind, FORMAT_VERSION};
 pub use decode::Decode;
 pub use error::ModelError;

@@ -63,6 +63,7 @@ pub struct Analyzer {
     attributor: Option<&'static Attributor>,
     name: String,
     max_bytes: usize,
+    min_confidence: f32,
 }
 
 impl Analyzer {
@@ -118,6 +119,7 @@ impl Analyzer {
             attributor: Some(Attributor::shared()),
             name,
             max_bytes: DEFAULT_MAX_BYTES,
+            min_confidence: 0.0,
         }
     }
 
@@ -131,6 +133,12 @@ impl Analyzer {
     /// off saves its cost when only spans and techniques matter.
     pub fn with_attribution(mut self, on: bool) -> Analyzer {
         self.attributor = on.then(Attributor::shared);
+        self
+    }
+
+    /// Leaves out spans whose calibrated confidence is below `p` (default 0: every span).
+    pub fn with_min_confidence(mut self, p: f32) -> Analyzer {
+        self.min_confidence = p;
         self
     }
 
@@ -167,6 +175,7 @@ impl Analyzer {
 
     fn detect_prepared(&self, prep: &Prepared) -> Result<Vec<Detection>, Error> {
         let mut dets = self.models.detect(prep)?;
+        dets.retain(|d| d.confidence >= self.min_confidence);
         dets.sort_by_key(|d| (d.span, d.technique));
         dets.dedup_by_key(|d| (d.span, d.technique));
         Ok(dets)
@@ -187,7 +196,11 @@ impl Analyzer {
     pub fn analyze_document(&self, doc: &Document) -> Result<Analysis, Error> {
         // The document is prepared once; every stage reads the same tokens.
         let prep = Prepared::new(doc);
-        let mut analysis = Analysis::new(doc, &self.name, self.detect_prepared(&prep)?);
+        let readings = self.models.read(&prep)?;
+        let mut dets = self.models.detect_read(&readings);
+        dets.retain(|d| d.confidence >= self.min_confidence);
+        let mut analysis = Analysis::new(doc, &self.name, dets);
+        analysis.explain(|span, t| self.models.explain(&readings, span, t));
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();
             let (atts, voices) = att.voices_prepared(&prep, &spans);

@@ -29,6 +29,7 @@ impl Mixing {
                 threshold: s.threshold,
                 second_label: s.second_label,
                 repetition_rule: fast.decode().repetition_rule,
+                ..Decode::default()
             },
         }
     }
@@ -102,9 +103,34 @@ impl Ensemble {
         Ok(Readings::new(prep, self.fast.read(prep), neural))
     }
 
-    /// Technique spans of a prepared document.
+    /// Technique spans of a prepared document, with calibrated confidences (when the model file
+    /// carries a calibration).
     pub fn detect(&self, prep: &Prepared) -> Result<Vec<Detection>, NeuralError> {
-        Ok(self.read(prep)?.detect(&self.mixing()))
+        Ok(self.detect_read(&self.read(prep)?))
+    }
+
+    /// Technique spans from readings already made, with calibrated confidences.
+    pub fn detect_read(&self, r: &Readings) -> Vec<Detection> {
+        let mut found = r.detect(&self.mixing());
+        if let Some(c) = &self.manifest().calibration {
+            for d in &mut found {
+                d.confidence = c.apply(d.confidence);
+            }
+        }
+        found
+    }
+
+    /// Why a span got its technique: the techniques ranked for it (best first, with their
+    /// probabilities), and up to three words that most drove the decision (the fast classifier's
+    /// strongest word features for that technique).
+    pub fn explain(
+        &self,
+        r: &Readings,
+        span: Span,
+        technique: Technique,
+    ) -> (Vec<(Technique, f32)>, Vec<String>) {
+        let ranked = decode::rank(&r.classifier(&self.mixing()).span_techniques(span));
+        (ranked, r.fast.reasons(span, technique, 3))
     }
 
     /// One technique per given span row, for TC (a span listed k times gets its k best).

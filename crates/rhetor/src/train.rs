@@ -8,6 +8,8 @@
 use crate::corpus::{self, write_atomic, Article, LabelRow};
 use crate::ensemble::Ensemble;
 use crate::fast::{cross_validate, CvReport, Decode, FastModel};
+use crate::model::calibration::{self, Calibration, ReliabilityBin};
+use crate::model::decode::Shape;
 use crate::model::{Manifest, ModelKind};
 use crate::neural::train::LogLine;
 use crate::neural::{NeuralError, NeuralModel, Settings};
@@ -34,6 +36,7 @@ pub struct TrainConfig {
     pub cv: Option<usize>,
     /// Where to write the out-of-fold predictions of the cross-validation.
     pub cv_predictions: Option<PathBuf>,
+
     /// Options of the fast model.
     pub fast: crate::fast::TrainOptions,
     /// Fine-tune the encoder instead of fitting a fast model.
@@ -168,6 +171,18 @@ pub enum Event<'a> {
         /// Cross-fitted scores, baselines and the chosen settings.
         report: &'a TuneReport,
     },
+    /// Confidences were calibrated on held-out predictions; the model keeps the map.
+    Calibrated {
+        /// Held-out spans the map was fitted on.
+        spans: usize,
+        /// Expected calibration error of the raw scores.
+        raw_ece: f64,
+        /// Expected calibration error of the calibrated confidences, cross-fitted (each part mapped
+        /// by a calibration fitted on the others).
+        ece: f64,
+        /// The reliability table of the cross-fitted calibrated confidences.
+        table: &'a [ReliabilityBin],
+    },
     /// The model file was written.
     Wrote {
         /// The file.
@@ -209,16 +224,25 @@ pub fn holdout_split(
     Ok((train, held))
 }
 
-/// The decodings cross-validation tries: thresholds and second-label margins around `base`.
-pub fn decode_grid(base: Decode) -> Vec<Decode> {
+/// The decodings cross-validation tries: thresholds and second-label margins around `base`, for
+/// each span shape in `shapes` (none: `base`'s).
+pub fn decode_grid(base: Decode, shapes: &[Shape]) -> Vec<Decode> {
     let mut grid = Vec::new();
-    for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3] {
-        for second_label in [0.3, 0.45, 1.1] {
-            grid.push(Decode {
-                threshold,
-                second_label,
-                ..base
-            });
+    let shapes = if shapes.is_empty() {
+        &[base.shape][..]
+    } else {
+        shapes
+    };
+    for &shape in shapes {
+        for threshold in [0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3] {
+            for second_label in [0.3, 0.45, 1.1] {
+                grid.push(Decode {
+                    threshold,
+                    second_label,
+                    shape,
+                    ..base
+                });
+            }
         }
     }
     grid
@@ -261,6 +285,31 @@ pub fn score_fast(model: &FastModel, held: &[Article], labels: &[LabelRow]) -> H
         flc: score::flc(&gold, &pred).0,
         tc: score::tc(&gold, &tc).0,
     }
+}
+
+/// Fits the confidence calibration on held-out (raw score, right) pairs in `parts`, reports its
+/// cross-fitted reliability, and records both expected calibration errors under `prefix`.
+pub fn calibrate(
+    parts: &[Vec<(f32, bool)>],
+    scores: &mut BTreeMap<String, f64>,
+    prefix: &str,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Calibration {
+    let all: Vec<(f32, bool)> = parts.iter().flatten().copied().collect();
+    let (_, raw_ece) = calibration::reliability(&all, 10);
+    let (table, ece) = calibration::reliability(
+        &calibration::cross_fitted(parts, calibration::MIN_BLOCK),
+        10,
+    );
+    on(Event::Calibrated {
+        spans: all.len(),
+        raw_ece,
+        ece,
+        table: &table,
+    });
+    scores.insert(format!("{prefix}_ece"), round4(ece));
+    scores.insert(format!("{prefix}_ece_raw"), round4(raw_ece));
+    Calibration::fit(&all, calibration::MIN_BLOCK)
 }
 
 /// Scores as the manifest keeps them: four decimals.
@@ -382,6 +431,7 @@ fn train_fast(
 ) -> Result<(), Error> {
     let mut opts = config.fast.clone();
     let mut scores = BTreeMap::new();
+    let mut calibration = None;
     if let Some(k) = config.cv {
         if k < 2 || k > articles.len() {
             return Err(invalid(format!(
@@ -390,7 +440,8 @@ fn train_fast(
             )));
         }
         let t = Instant::now();
-        let cv = cross_validate(&articles, &labels, k, &opts, &decode_grid(opts.decode));
+        let grid = decode_grid(opts.decode, &[]);
+        let cv = cross_validate(&articles, &labels, k, &opts, &grid);
         on(Event::CrossValidated {
             folds: k,
             seconds: t.elapsed().as_secs_f64(),
@@ -407,12 +458,15 @@ fn train_fast(
         if let Some(p) = &config.cv_predictions {
             corpus::write_labels(p, &cv.predictions, true)?;
         }
+        let cal = calibrate(&cv.confidences, &mut scores, &format!("cv{k}"), on);
+        calibration = Some(cal);
     }
     let t = Instant::now();
     let manifest = Manifest {
         trained_with: config.trained_with.clone(),
         trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
         scores,
+        calibration,
         ..crate::fast::manifest()
     };
     let mut model = crate::fast::train(&articles, &labels, &opts, manifest);
@@ -520,6 +574,10 @@ pub fn tune_model(
     let mut model = Arc::try_unwrap(acc.into_encoder().expect("an encoder"))
         .map_err(|_| NeuralError::Other("model shared".into()))?;
     model.set_settings(report.best);
+    let mut sc = std::mem::take(&mut model.manifest_mut().scores);
+    let cal = calibrate(&report.confidences, &mut sc, "holdout", on);
+    model.manifest_mut().calibration = Some(cal);
+    model.manifest_mut().scores = sc;
     let sc = &mut model.manifest_mut().scores;
     insert_scores(sc, "holdout", report.si.f1, report.flc.f1, report.tc.f1);
     for (name, si, flc, tc) in &report.baselines {
@@ -599,8 +657,12 @@ mod tests {
     #[test]
     fn grid_keeps_the_base_settings_but_threshold_and_second_label() {
         let base = Decode::default();
-        let grid = decode_grid(base);
+        let grid = decode_grid(base, &[]);
         assert_eq!(grid.len(), 27);
+        assert_eq!(
+            decode_grid(base, &[Shape::NONE, Shape::default()]).len(),
+            54
+        );
         assert!(grid
             .iter()
             .any(|d| d.threshold == 0.3 && d.second_label == 1.1));

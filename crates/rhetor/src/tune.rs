@@ -26,6 +26,9 @@ pub struct TuneReport {
     pub baselines: Vec<(String, Prf, Prf, Prf)>,
     /// The cross-fitted predictions (PTC rows).
     pub predictions: Vec<LabelRow>,
+    /// For each half of the held-out articles, the raw confidence of each prediction under the
+    /// chosen settings and whether it was right: what calibration is fitted on.
+    pub confidences: Vec<Vec<(f32, bool)>>,
 }
 
 /// One held-out article with both tiers' readings, decoded under every setting tried.
@@ -185,6 +188,23 @@ pub fn tune(
     let (pred, tc_rows) = cross_fit(acc, &cached, base, None);
     let (flc, flc_per) = score::flc(&gold, &pred);
     let (tc, tc_per) = score::tc(&gold, &tc_rows);
+    let hits = score::Hits::new(&gold);
+    let m = mixing(acc, &best);
+    let confidences = [0, 1]
+        .iter()
+        .map(|&h| {
+            let mut v = Vec::new();
+            for c in cached.iter().skip(h).step_by(2) {
+                for d in c.readings.detect(&m) {
+                    v.push((
+                        d.confidence,
+                        hits.right(&LabelRow::predicted(&c.article.id, &d)),
+                    ));
+                }
+            }
+            v
+        })
+        .collect();
     let mut baselines = Vec::new();
     for (name, w) in [("fast model alone", 0.0f32), ("encoder alone", 1.0)] {
         let (p, t) = cross_fit(acc, &cached, base, Some((w, w)));
@@ -204,5 +224,6 @@ pub fn tune(
         tc_per,
         baselines,
         predictions: pred,
+        confidences,
     })
 }

@@ -379,6 +379,8 @@ mod tests {
             confidence: f32::NAN,
             snippet: "xt".into(),
             voice: None,
+            runner_up: None,
+            reason: Vec::new(),
         });
         a.spans.push(TechniqueSpan {
             start: 7,
@@ -387,6 +389,8 @@ mod tests {
             confidence: 0.5,
             snippet: String::new(),
             voice: None,
+            runner_up: None,
+            reason: Vec::new(),
         });
         a.length = 999;
         let page = html(&a);

@@ -84,6 +84,9 @@
         n: k + 1, start, end, technique: String(s.technique), t: techOf(s.technique).index,
         confidence: Number(s.confidence) || 0, snippet: String(s.snippet || ""),
         voice: voiceOf(s.voice),
+        runnerUp: s.runner_up && s.runner_up.technique
+          ? { technique: String(s.runner_up.technique), p: Number(s.runner_up.probability) || 0 } : null,
+        reason: Array.isArray(s.reason) ? s.reason.map(String) : [],
       };
     });
   }
@@ -135,7 +138,7 @@
           const bar = el("span", {
             class: "bar t" + it.t + (from + a === it.start ? " st" : "") + (from + b === it.end ? " en" : "") +
               (quoted(it) ? " q" : ""),
-            "data-s": slot[i],
+            "data-s": slot[i], "data-i": i,
           });
           bar.style.setProperty("--s", String(slot[i]));
           if (!labelled[i]) {
@@ -170,12 +173,15 @@
   function mount(parts) {
     const root = parts.root || document.body;
     const { doc, legend, tip } = parts;
-    const state = { items: [], hidden: new Set(), pinned: null };
+    const state = { items: [], hidden: new Set(), pinned: null, minConf: 0 };
+    // A span is shown unless its technique is hidden or its confidence is under the slider's.
+    const visible = (it) => !state.hidden.has(it.technique) && it.confidence >= state.minConf;
 
     function clear() {
       state.items = [];
       state.hidden.clear();
       for (const c of Array.from(root.classList)) if (c.startsWith("hide-t")) root.classList.remove(c);
+      state.minConf = 0;
       doc.textContent = "";
       legend.textContent = "";
       if (parts.table) parts.table.tBodies[0].textContent = "";
@@ -194,7 +200,7 @@
       renderLegend(analysis);
       renderTable();
       renderVoices(analysis);
-      shade();
+      setMinConfidence(state.minConf);
       fitLabels();
     }
 
@@ -205,7 +211,7 @@
         let best = null;
         for (const s of tk.dataset.spans.split(" ")) {
           const it = its[+s];
-          if (!it || state.hidden.has(it.technique)) continue;
+          if (!it || !visible(it)) continue;
           if (best === null || it.end - it.start <= best.end - best.start) best = it;
         }
         tk.className = best ? "tk bg" + best.t : "tk";
@@ -236,6 +242,32 @@
         el("b", { class: "count", text: String(counts[name]) })));
       }
       if (names.length === 0) legend.append(el("p", { class: "meta", text: "No propaganda techniques found." }));
+      else {
+        const out = el("output", { text: state.minConf.toFixed(2) });
+        const range = el("input", {
+          type: "range", min: "0", max: "0.9", step: "0.05", value: String(state.minConf),
+          "aria-label": "Hide spans below this confidence",
+          oninput: (e) => { out.textContent = Number(e.currentTarget.value).toFixed(2); setMinConfidence(Number(e.currentTarget.value)); },
+        });
+        legend.append(el("label", { class: "minconf", title: "A span's confidence is the probability that it is right" },
+          "Hide spans below confidence ", range, " ", out));
+      }
+    }
+
+    // Hides the bars, labels and table rows of spans under `p`.
+    function setMinConfidence(p) {
+      state.minConf = p;
+      for (const bar of doc.querySelectorAll(".bar")) {
+        const it = state.items[+bar.dataset.i];
+        bar.classList.toggle("low", !!it && it.confidence < p);
+      }
+      if (parts.table) {
+        for (const it of state.items) {
+          const row = parts.table.querySelector("#sp" + it.n);
+          if (row) row.classList.toggle("low", it.confidence < p);
+        }
+      }
+      shade();
     }
 
     function toggle(name, button) {
@@ -316,7 +348,7 @@
       tip.textContent = "";
       for (const i of idxs) {
         const it = state.items[i];
-        if (!it || state.hidden.has(it.technique)) continue;
+        if (!it || !visible(it)) continue;
         const row = el("div", { class: "tip-row t" + it.t },
           el("div", { class: "tip-h" }, el("span", { class: "sw", "aria-hidden": "true" }),
             el("b", { text: it.n + ". " + it.technique }),
@@ -325,6 +357,12 @@
           row.append(el("div", { class: "tip-voice", text: "Speaker: " + it.voice.who + (it.voice.quoted ? " (quoted)" : "") }));
         }
         row.append(el("div", { class: "tip-def", text: techOf(it.technique).definition }));
+        if (it.reason.length) {
+          row.append(el("div", { class: "tip-why", text: "Why: " + it.reason.map((w) => "\u201c" + w + "\u201d").join(", ") }));
+        }
+        if (it.runnerUp) {
+          row.append(el("div", { class: "tip-alt", text: "Runner-up: " + it.runnerUp.technique + " (" + it.runnerUp.p.toFixed(2) + ")" }));
+        }
         tip.append(row);
       }
       if (!tip.firstChild) { hideTip(); return; }

@@ -466,6 +466,8 @@ mod tests {
             confidence: f32::NAN,
             snippet: "xt".into(),
             voice: None,
+            runner_up: None,
+            reason: Vec::new(),
         });
         a.spans.push(TechniqueSpan {
             start: 7,
@@ -476,6 +478,8 @@ mod tests {
             voice: Some(Voice::Quoted {
                 speaker: "<b>X</b>".into(),
             }),
+            runner_up: None,
+            reason: Vec::new(),
         });
         a.length = 999;
         let plain = terminal(&a, false);
@@ -556,8 +560,15 @@ mod tests {
                 confidence: s.confidence,
             })
             .collect();
-        // Exactly what `Analysis::new` builds: snippets, order and counts included.
-        assert_eq!(Analysis::new(&d, &a.model, detections), a);
+        // Exactly what `Analysis::new` builds (snippets, order and counts included), once the
+        // explanations are set.
+        let mut built = Analysis::new(&d, &a.model, detections);
+        built.explain(|span, _| {
+            let s = a.spans.iter().find(|s| s.span() == span).unwrap();
+            let ranked = s.runner_up.iter().map(|r| (r.technique, r.probability));
+            (ranked.collect(), s.reason.clone())
+        });
+        assert_eq!(built, a);
         assert!(terminal(&a, false).contains("“[¹a gang of [²traitors]²]¹” 😠"));
     }
 

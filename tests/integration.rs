@@ -11,5 +11,5 @@ mod batch;
 mod cli;
 mod encoder;
 mod fixture_labels;
-mod watch;
 mod quality;
+mod watch;

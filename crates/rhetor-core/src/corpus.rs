@@ -56,8 +56,10 @@ pub fn reflow(text: &str, sentences: usize) -> String {
         if run.is_empty() {
             return;
         }
+        // Count boundaries since the last kept one: every `sentences`-th is kept.
         *boundaries += 1;
-        if *boundaries % sentences == 0 {
+        if *boundaries == sentences {
+            *boundaries = 0;
             out.push_str(run);
         } else {
             out.extend(run.chars().map(|_| ' '));

@@ -15,8 +15,7 @@ pub mod taxonomy;
 pub mod text;
 
 pub use analysis::{
-    Analysis, Detection, RunnerUp, SpeakerCounts, SpeakerKind, TechniqueSpan, Voice,
-    SCHEMA_VERSION,
+    Analysis, Detection, RunnerUp, SpeakerCounts, SpeakerKind, TechniqueSpan, Voice, SCHEMA_VERSION,
 };
 pub use error::{Error, Result};
 pub use prepared::{Alignment, Prepared, Sentence};

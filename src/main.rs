@@ -36,7 +36,8 @@ enum Command {
     /// Name the technique of given spans (rows ID<TAB>?<TAB>start<TAB>end), keeping rows and order.
     Classify(cli::classify::ClassifyArgs),
     /// Train a fast model, or fine-tune the encoder (--encoder), on PTC articles and labels.
-    Train(cli::train::TrainArgs),
+    // Boxed: its flags dwarf the other commands' (clippy::large_enum_variant).
+    Train(Box<cli::train::TrainArgs>),
     /// Tune an encoder model's ensemble with the fast model on a held-out fold and store the settings.
     Tune(cli::tune::TuneArgs),
     /// Analyse a stream of records (JSON Lines, stdin, folders, WARC) into JSON Lines or CSV, in order, resumably.

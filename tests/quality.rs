@@ -77,7 +77,7 @@ fn spans_are_words_with_a_runner_up_and_their_reasons() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|s| !s["reason"].as_array().map_or(true, Vec::is_empty))
+                .filter(|s| s["reason"].as_array().is_some_and(|r| !r.is_empty()))
                 .count();
         }
     }

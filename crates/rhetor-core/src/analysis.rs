@@ -154,6 +154,15 @@ impl TechniqueSpan {
     pub fn span(&self) -> Span {
         Span::new(self.start, self.end)
     }
+
+    /// The detection it was built from (span, technique, confidence).
+    pub fn detection(&self) -> Detection {
+        Detection {
+            span: self.span(),
+            technique: self.technique,
+            confidence: self.confidence,
+        }
+    }
 }
 
 /// The result of analysing one text. Serialises to the versioned JSON schema documented in

@@ -7,6 +7,7 @@ use rhetor_core::{Prepared, Span};
 use rhetor_model::Repetitions;
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 /// A hashed feature.
 pub type Feat = u64;
@@ -321,6 +322,20 @@ impl<'a> Features<'a> {
         out
     }
 
+    /// The tokens of the segment (sentence) that token `a` is in, stretched to at least `a..b`.
+    fn segment_around(&self, a: usize, b: usize) -> Range<usize> {
+        let l = self.line()[a];
+        let mut s = a;
+        while s > 0 && self.line()[s - 1] == l {
+            s -= 1;
+        }
+        let mut e = b;
+        while e < self.len() && self.line()[e] == l {
+            e += 1;
+        }
+        s..e
+    }
+
     /// The span classifier's word features of a span, each with the words it stands for: the
     /// words and word pairs of the span, the whole of a short span, and the words of its sentence
     /// around it. What an explanation can name (the other features are shapes and counts).
@@ -347,15 +362,7 @@ impl<'a> Features<'a> {
                 self.prep.doc().slice(span).to_string(),
             ));
         }
-        let l = self.line()[a];
-        let mut s = a;
-        while s > 0 && self.line()[s - 1] == l {
-            s -= 1;
-        }
-        let mut e = b;
-        while e < self.len() && self.line()[e] == l {
-            e += 1;
-        }
+        let Range { start: s, end: e } = self.segment_around(a, b);
         for k in (s..a).chain(b..e) {
             out.push((h(111, &[&self.lower[k]]), self.raw[k].to_string()));
         }
@@ -394,15 +401,7 @@ impl<'a> Features<'a> {
         }
         // The sentence (line) around the span, as a bag of words.
         if ntok > 0 {
-            let l = self.line()[a];
-            let mut s = a;
-            while s > 0 && self.line()[s - 1] == l {
-                s -= 1;
-            }
-            let mut e = b;
-            while e < self.len() && self.line()[e] == l {
-                e += 1;
-            }
+            let Range { start: s, end: e } = self.segment_around(a, b);
             for k in s..e {
                 if k < a || k >= b {
                     out.push(h(111, &[&self.lower[k]]));

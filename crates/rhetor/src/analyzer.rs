@@ -1,6 +1,6 @@
 //! The one entry point: text in, [`Analysis`] out.
 
-use crate::ensemble::Ensemble;
+use crate::ensemble::{Ensemble, Readings};
 use rhetor_attribution::Attributor;
 use rhetor_core::text::DEFAULT_MAX_BYTES;
 use rhetor_core::{Analysis, Detection, Document, Prepared, Span, Technique};
@@ -174,11 +174,17 @@ impl Analyzer {
     }
 
     fn detect_prepared(&self, prep: &Prepared) -> Result<Vec<Detection>, Error> {
-        let mut dets = self.models.detect(prep)?;
-        dets.retain(|d| d.confidence >= self.min_confidence);
+        let mut dets = self.detections(&self.models.read(prep)?);
         dets.sort_by_key(|d| (d.span, d.technique));
         dets.dedup_by_key(|d| (d.span, d.technique));
         Ok(dets)
+    }
+
+    /// The ensemble's calibrated detections, less those under `--min-confidence`.
+    fn detections(&self, readings: &Readings) -> Vec<Detection> {
+        let mut dets = self.models.detect_read(readings);
+        dets.retain(|d| d.confidence >= self.min_confidence);
+        dets
     }
 
     /// One technique per given span row, for TC (a span listed k times gets its k best).
@@ -197,9 +203,7 @@ impl Analyzer {
         // The document is prepared once; every stage reads the same tokens.
         let prep = Prepared::new(doc);
         let readings = self.models.read(&prep)?;
-        let mut dets = self.models.detect_read(&readings);
-        dets.retain(|d| d.confidence >= self.min_confidence);
-        let mut analysis = Analysis::new(doc, &self.name, dets);
+        let mut analysis = Analysis::new(doc, &self.name, self.detections(&readings));
         analysis.explain(|span, t| self.models.explain(&readings, span, t));
         if let Some(att) = &self.attributor {
             let spans: Vec<Span> = analysis.spans.iter().map(|s| s.span()).collect();

@@ -11,7 +11,7 @@ pub mod brat;
 pub mod label_studio;
 
 use crate::corpus::{self, write_atomic, LabelRow};
-use crate::{Analysis, Detection, Document, Error, Span, Technique};
+use crate::{Analysis, Detection, Document, Error, Span, Technique, TechniqueSpan};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -42,15 +42,7 @@ impl Task {
     /// A task from a saved analysis (an archive's article).
     pub fn from_analysis(id: impl Into<String>, a: &Analysis) -> Result<Task, Error> {
         let doc = Document::new(a.text.clone())?;
-        let detections = a
-            .spans
-            .iter()
-            .map(|s| Detection {
-                span: s.span(),
-                technique: s.technique,
-                confidence: s.confidence,
-            })
-            .collect();
+        let detections = a.spans.iter().map(TechniqueSpan::detection).collect();
         Ok(Task::new(id, doc, detections))
     }
 

@@ -295,7 +295,7 @@ fn quote_snippet(s: &str) -> String {
 mod tests {
     use super::super::test_support::{analysis, find};
     use super::*;
-    use rhetor_core::{Detection, Document, TechniqueSpan, Voice};
+    use rhetor_core::{Document, TechniqueSpan, Voice};
 
     /// The text a terminal shows: escape sequences removed. Checks that every escape sequence is
     /// one of ours (SGR: digits and semicolons, ending in `m`).
@@ -551,15 +551,7 @@ mod tests {
         assert_eq!(a.schema_version, rhetor_core::SCHEMA_VERSION);
         let d = Document::new(a.text.clone()).unwrap();
         assert_eq!(a.length, d.len_chars());
-        let detections = a
-            .spans
-            .iter()
-            .map(|s| Detection {
-                span: s.span(),
-                technique: s.technique,
-                confidence: s.confidence,
-            })
-            .collect();
+        let detections = a.spans.iter().map(TechniqueSpan::detection).collect();
         // Exactly what `Analysis::new` builds (snippets, order and counts included), once the
         // explanations are set.
         let mut built = Analysis::new(&d, &a.model, detections);

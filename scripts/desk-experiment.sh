@@ -7,24 +7,28 @@
 #   scripts/desk-experiment.sh [WORK_DIR]        (default /tmp/rhetor-desk; needs ../shared)
 #
 # DESK (default 30) articles are taken from the 74 of `train --holdout 5` (every 5th by id), the
-# fold the shipped encoder was not trained on; alternate ones go to the corrections and the test.
+# fold the shipped encoder was not trained on; alternate ones go to the corrections and the test
+# (SWAP=1 swaps the two halves: a second, independent estimate).
 set -euo pipefail
 work=${1:-/tmp/rhetor-desk}
 ptc=${RHETOR_SHARED:-../shared}/data/ptc
 rhetor=${RHETOR:-./target/release/rhetor}
 desk=${DESK:-30}
 epochs=${EPOCHS:-3}
+swap=${SWAP:-0}
 mkdir -p "$work"
 rm -rf "$work"/{rest,desk-a,desk-b,corrected}
 mkdir -p "$work"/{rest,desk-a,desk-b}
 
 # The split: articles by id; every 5th (index 4, 9, ...) is unseen by the shipped encoder.
-python3 - "$ptc" "$work" "$desk" <<'PY'
+python3 - "$ptc" "$work" "$desk" "$swap" <<'PY'
 import os, sys
-ptc, work, desk = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ptc, work, desk, swap = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 ids = sorted((f[7:-4] for f in os.listdir(f"{ptc}/train-articles") if f.startswith("article")), key=int)
 unseen = [a for i, a in enumerate(ids) if i % 5 == 4][:desk]
 a, b = unseen[0::2], unseen[1::2]
+if swap:
+    a, b = b, a
 part = {i: "rest" for i in ids} | {i: "desk-a" for i in a} | {i: "desk-b" for i in b}
 for i, p in part.items():
     os.symlink(os.path.abspath(f"{ptc}/train-articles/article{i}.txt"), f"{work}/{p}/article{i}.txt")
@@ -72,9 +76,19 @@ for m in fast-base fast-desk; do
     echo "$m $(score "$work/$m.tsv")"
 done
 
-# 5. Accurate tier: the shipped model, and the shipped model fine-tuned further on the corrections.
+# 5. Accurate tier: the shipped encoder, and the shipped encoder fine-tuned further on the corrections.
 $rhetor train --from accurate --articles "$work/corrected" --labels "$work/corrected.labels" \
     --epochs "$epochs" --lr 3e-5 --head-lr 3e-4 --out "$work/accurate-desk.rhn"
+# Flattered: the built-in fast model beside the encoder was trained on all 371 articles, test half
+# included.
 $rhetor predict --articles "$work/desk-b" --out "$work/accurate-base.tsv"
 $rhetor predict --model "$work/accurate-desk.rhn" --articles "$work/desk-b" --out "$work/accurate-desk.tsv"
-for m in accurate-base accurate-desk; do echo "$m $(score "$work/$m.tsv")"; done
+# Clean: each encoder beside a fast model from step 4, which never saw the test half.
+$rhetor predict --fast "$work/fast-base.rhm" --articles "$work/desk-b" --out "$work/clean-base.tsv"
+$rhetor predict --model "$work/accurate-desk.rhn" --fast "$work/fast-base.rhm" \
+    --articles "$work/desk-b" --out "$work/clean-encoder.tsv"
+$rhetor predict --model "$work/accurate-desk.rhn" --fast "$work/fast-desk.rhm" \
+    --articles "$work/desk-b" --out "$work/clean-both.tsv"
+for m in accurate-base accurate-desk clean-base clean-encoder clean-both; do
+    echo "$m $(score "$work/$m.tsv")"
+done

@@ -284,12 +284,36 @@ fn uncertainty_order_puts_the_least_sure_first() {
 
 #[test]
 fn an_archive_exports_its_saved_analyses_by_outlet() {
-    use rhetor_store::{Archive, NewArticle, SqliteArchive};
     let tmp = TestDir::new();
     let db = tmp.join("rhetor.db");
+    archive_exports_by_outlet(&tmp, s(&db));
+    let o = rhetor(&[
+        "export-tasks",
+        "--format",
+        "brat",
+        "--db",
+        s(&tmp.join("missing.db")),
+        "--out",
+        s(&tmp.join("b")),
+    ]);
+    assert_error(&o, "missing.db: no such archive");
+}
+
+#[test]
+fn a_postgres_archive_exports_its_saved_analyses_by_outlet() {
+    let Some(server) = rhetor_testkit::require(rhetor_testkit::postgres()) else {
+        return;
+    };
+    let pg = server.create_db();
+    archive_exports_by_outlet(&TestDir::new(), &pg.url);
+}
+
+/// Two outlets' analyses saved in the archive `db`; `export-tasks --db --outlet` gives one's.
+fn archive_exports_by_outlet(tmp: &TestDir, db: &str) {
+    use rhetor_store::NewArticle;
     let analyzer = rhetor::Analyzer::load_fast().unwrap();
     let (a, b) = {
-        let archive = SqliteArchive::open(&db).unwrap();
+        let archive = rhetor_store::open(db).unwrap();
         let one = analyzer
             .analyze("They are a gang of traitors and cowards, 漢字 😀.")
             .unwrap();
@@ -309,7 +333,7 @@ fn an_archive_exports_its_saved_analyses_by_outlet() {
         "--format",
         "label-studio",
         "--db",
-        s(&db),
+        db,
         "--outlet",
         "Herald",
         "--out",
@@ -329,16 +353,6 @@ fn an_archive_exports_its_saved_analyses_by_outlet() {
         .as_str()
         .unwrap()
         .contains("漢字 😀"));
-    let o = rhetor(&[
-        "export-tasks",
-        "--format",
-        "brat",
-        "--db",
-        s(&tmp.join("missing.db")),
-        "--out",
-        s(&tmp.join("b")),
-    ]);
-    assert_error(&o, "missing.db: no such archive");
 }
 
 /// Splits the fixture corpus in two data sets: 9001-9003 and 9004-9006.
@@ -417,6 +431,50 @@ fn train_takes_several_data_sets_with_a_weight_and_refuses_a_shared_id() {
         &o,
         "give --articles and --labels in pairs (2 --articles, 1 --labels)",
     );
+}
+
+/// `--fast FILE` puts a retrained fast model beside the encoder: the desk's retrained fast tier,
+/// or (for a clean score) one that never saw the test articles.
+#[test]
+fn fast_puts_another_fast_model_beside_the_encoder_and_is_refused_without_one() {
+    let tmp = TestDir::new();
+    let sets = two_sets(&tmp);
+    let small = tmp.join("small.rhm");
+    let mut a = train_args(&sets[..1], &small);
+    a.extend_from_slice(&["--tagger-epochs", "1", "--classifier-epochs", "1"]);
+    let o = rhetor(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let arts = s(&sets[1].0);
+    let predict = |extra: &[&str], name: &str| {
+        let out = tmp.join(name);
+        let mut a = vec!["predict", "--articles", arts, "--out", s(&out)];
+        a.extend_from_slice(extra);
+        let o = rhetor(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let shipped = predict(&[], "shipped.tsv");
+    let swapped = predict(&["--fast", s(&small)], "swapped.tsv");
+    // A fast model trained 1 epoch on 3 articles reads these articles differently from the
+    // shipped one, so the ensemble's rows change.
+    assert_ne!(shipped, swapped);
+    // The built-in fast model as a file gives back the shipped ensemble exactly.
+    let builtin = tmp.join("builtin.rhm");
+    std::fs::write(&builtin, include_bytes!("../models/fast.rhm")).unwrap();
+    assert_eq!(shipped, predict(&["--fast", s(&builtin)], "same.tsv"));
+    // A fast model alone has no ensemble to change.
+    let o = rhetor(&[
+        "predict",
+        "--model",
+        "fast",
+        "--fast",
+        s(&small),
+        "--articles",
+        arts,
+        "--out",
+        s(&tmp.join("x.tsv")),
+    ]);
+    assert_error(&o, "only an encoder model is ensembled with a fast model");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use rhetor::annotate::{self, brat, label_studio, Task};
 use rhetor::batch;
 use rhetor::corpus;
 use rhetor::Document;
-use rhetor_store::{Archive, ListFilter, SqliteArchive};
+use rhetor_store::ListFilter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,9 +37,10 @@ pub struct ExportTasksArgs {
     /// Folder of articleN.txt files to analyse.
     #[arg(long, value_name = "DIR")]
     pub articles: Option<PathBuf>,
-    /// SQLite archive of `rhetor serve`: its saved analyses are exported as they were made.
+    /// Archive of `rhetor serve` or `rhetor watch` (a SQLite path or a `postgres://` URL): its
+    /// saved analyses are exported as they were made.
     #[arg(long, value_name = "DB")]
-    pub db: Option<PathBuf>,
+    pub db: Option<String>,
     /// With --db: only this outlet's articles.
     #[arg(long, value_name = "NAME", requires = "db")]
     pub outlet: Option<String>,
@@ -129,13 +130,12 @@ fn from_articles(dir: &Path, model: &ModelArg) -> Result<(Vec<Task>, String, usi
     Ok((tasks, format!("{}@{}", m.name, m.rhetor_version), failed))
 }
 
-fn from_archive(db: &Path, outlet: Option<&str>) -> Result<(Vec<Task>, String, usize)> {
-    // Opening creates a missing file: an export must not invent an empty archive.
-    if !db.is_file() {
-        bail!("{}: no such archive", db.display());
+fn from_archive(db: &str, outlet: Option<&str>) -> Result<(Vec<Task>, String, usize)> {
+    // Opening creates a missing SQLite file: an export must not invent an empty archive.
+    if !rhetor_store::is_postgres_url(db) && !Path::new(db).is_file() {
+        bail!("{db}: no such archive");
     }
-    let archive = SqliteArchive::open(db)?;
-    let archive: &dyn Archive = &archive;
+    let archive = rhetor_store::open(db)?;
     let mut tasks = Vec::new();
     let mut model = String::new();
     for page in 1.. {
@@ -151,7 +151,7 @@ fn from_archive(db: &Path, outlet: Option<&str>) -> Result<(Vec<Task>, String, u
                 continue; // deleted meanwhile
             };
             let analysis: rhetor::Analysis = serde_json::from_value(record.analysis)
-                .with_context(|| format!("{}: article {}", db.display(), summary.id))?;
+                .with_context(|| format!("{db}: article {}", summary.id))?;
             if model.is_empty() {
                 model = analysis.model.clone();
             }

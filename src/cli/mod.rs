@@ -72,17 +72,25 @@ pub struct ModelArg {
     /// megabytes per second for bulk work), or a model file written by `rhetor train`.
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
+    /// With an encoder model (`accurate`, the default, or an encoder file): the fast model file
+    /// to ensemble it with, in place of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    pub fast: Option<PathBuf>,
 }
 
 impl ModelArg {
     /// Loads the named model, or the built-in one.
     pub fn load(&self) -> Result<Analyzer> {
-        Ok(match &self.model {
+        let a = match &self.model {
             // A file of that name in the working directory still wins over the keyword.
             Some(p) if p.as_os_str() == "fast" && !p.exists() => Analyzer::load_fast()?,
             Some(p) if p.as_os_str() == "accurate" && !p.exists() => Analyzer::load_default()?,
             Some(p) => Analyzer::load(p)?,
             None => Analyzer::load_default()?,
+        };
+        Ok(match &self.fast {
+            Some(f) => a.with_fast_model(f)?,
+            None => a,
         })
     }
 }

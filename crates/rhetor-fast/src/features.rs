@@ -338,8 +338,10 @@ impl<'a> Features<'a> {
 
     /// The span classifier's word features of a span, each with the words it stands for: the
     /// words and word pairs of the span, the whole of a short span, and the words of its sentence
-    /// around it. What an explanation can name (the other features are shapes and counts).
-    pub fn span_words(&self, span: Span) -> Vec<(Feat, String)> {
+    /// around it. What an explanation can name (the other features are shapes and counts). The
+    /// words are token ranges, so that only the few an explanation keeps become strings
+    /// ([`Features::words_text`]).
+    pub fn span_words(&self, span: Span) -> Vec<(Feat, Words)> {
         let r = self.prep.tokens_in(span);
         let (a, b) = (r.start, r.end);
         let mut out = Vec::new();
@@ -347,26 +349,36 @@ impl<'a> Features<'a> {
             return out;
         }
         for k in a..b {
-            out.push((h(102, &[&self.lower[k]]), self.raw[k].to_string()));
+            out.push((h(102, &[&self.lower[k]]), Words::Tokens(k..k + 1)));
             if k + 1 < b {
                 out.push((
                     h(104, &[&self.lower[k], &self.lower[k + 1]]),
-                    format!("{} {}", self.raw[k], self.raw[k + 1]),
+                    Words::Tokens(k..k + 2),
                 ));
             }
         }
         if b - a <= 4 {
             let whole: Vec<&str> = (a..b).map(|k| self.lower[k].as_str()).collect();
-            out.push((
-                h(108, &[&whole.join(" ")]),
-                self.prep.doc().slice(span).to_string(),
-            ));
+            out.push((h(108, &[&whole.join(" ")]), Words::Span(span)));
         }
         let Range { start: s, end: e } = self.segment_around(a, b);
         for k in (s..a).chain(b..e) {
-            out.push((h(111, &[&self.lower[k]]), self.raw[k].to_string()));
+            out.push((h(111, &[&self.lower[k]]), Words::Tokens(k..k + 1)));
         }
         out
+    }
+
+    /// The tokens' raw forms of `w` (a token range, joined by spaces, or a span's own text).
+    pub fn words(&self, w: &Words) -> Vec<&str> {
+        match w {
+            Words::Tokens(r) => self.raw[r.clone()].to_vec(),
+            Words::Span(s) => vec![self.prep.doc().slice(*s)],
+        }
+    }
+
+    /// The text an explanation shows for `w`.
+    pub fn words_text(&self, w: &Words) -> String {
+        self.words(w).join(" ")
     }
 
     /// The classifier's features of a span.
@@ -450,6 +462,15 @@ impl<'a> Features<'a> {
             out.push(h(120, &[]));
         }
     }
+}
+
+/// Which words a feature of [`Features::span_words`] stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Words {
+    /// Tokens, by index.
+    Tokens(Range<usize>),
+    /// The text of a span, as written.
+    Span(Span),
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ use features::{Feat, Features};
 use linear::{Crf, FeatureIndex, LogReg, TAGS};
 use rhetor_core::{Detection, Document, Prepared, Span, Technique};
 use rhetor_model::{container, decode, Classifier, Repetitions, TagProbs, Tagger, TechProbs};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 /// Everything the model learned (the model file's payload).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,7 +104,11 @@ impl FastModel {
             &self.params.sent_index,
             &self.params.sent,
         ));
-        FastReading { model: self, f }
+        FastReading {
+            model: self,
+            f,
+            memo: Mutex::default(),
+        }
     }
 
     /// Finds technique spans in a document, decoded with the model's own settings.
@@ -139,6 +145,9 @@ impl FastModel {
 pub struct FastReading<'a> {
     model: &'a FastModel,
     f: Features<'a>,
+    /// Each span's technique probabilities, once: the decoder, the explanations and tuning's many
+    /// decodings all ask for the same spans.
+    memo: Mutex<FxHashMap<Span, TechProbs>>,
 }
 
 impl FastReading<'_> {
@@ -193,33 +202,36 @@ impl FastReading<'_> {
         let params = &self.model.params;
         let c = technique.index();
         let n = params.clf.len().max(1) as f32;
-        let mut scored: Vec<(f32, String)> = self
+        let mut scored: Vec<(f32, features::Words)> = self
             .f
             .span_words(span)
             .into_iter()
-            .filter_map(|(feat, text)| {
-                // Function words and punctuation explain nothing to a reader.
-                let telling = text
-                    .split(' ')
-                    .any(|w| w.chars().any(char::is_alphanumeric) && !decode::is_function_word(w));
-                if !telling {
-                    return None;
-                }
+            .filter_map(|(feat, words)| {
                 let row = params.clf_index.row(feat)?;
                 let mut lift = 0.0;
                 for m in &params.clf {
                     let w = m.weights(row);
                     lift += w[c] - w.iter().sum::<f32>() / w.len() as f32;
                 }
-                (lift > 0.0).then_some((lift / n, text))
+                if lift <= 0.0 {
+                    return None;
+                }
+                // Function words and punctuation explain nothing to a reader.
+                let telling = self.f.words(&words).iter().any(|t| {
+                    t.split(' ').any(|w| {
+                        w.chars().any(char::is_alphanumeric) && !decode::is_function_word(w)
+                    })
+                });
+                telling.then_some((lift / n, words))
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut out: Vec<String> = Vec::new();
-        for (_, t) in scored {
+        for (_, w) in scored {
             if out.len() == k {
                 break;
             }
+            let t = self.f.words_text(&w);
             if !out.iter().any(|o| o.eq_ignore_ascii_case(&t)) {
                 out.push(t);
             }
@@ -236,6 +248,9 @@ impl Tagger for FastReading<'_> {
 
 impl Classifier for FastReading<'_> {
     fn span_techniques(&self, span: Span) -> TechProbs {
+        if let Some(p) = self.memo.lock().ok().and_then(|m| m.get(&span).copied()) {
+            return p;
+        }
         let params = &self.model.params;
         let (mut feats, mut rows, mut one) = (Vec::new(), Vec::new(), Vec::new());
         self.f.span_features(span, &mut feats);
@@ -246,6 +261,9 @@ impl Classifier for FastReading<'_> {
             for (a, b) in probs.iter_mut().zip(&one) {
                 *a += b / params.clf.len() as f32;
             }
+        }
+        if let Ok(mut m) = self.memo.lock() {
+            m.insert(span, probs);
         }
         probs
     }

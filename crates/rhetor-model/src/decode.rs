@@ -117,9 +117,20 @@ fn function_words() -> &'static [&'static str] {
 
 /// Is this word (any case) an English function word ("the", "of", "is")?
 pub fn is_function_word(word: &str) -> bool {
-    function_words()
-        .binary_search(&word.to_lowercase().as_str())
-        .is_ok()
+    let words = function_words();
+    if !word.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        return words.binary_search(&word).is_ok();
+    }
+    // Lower-cased on the stack: explanations ask this of every word of a sentence.
+    let mut buf = [0u8; 24];
+    if word.is_ascii() && word.len() <= buf.len() {
+        let buf = &mut buf[..word.len()];
+        buf.copy_from_slice(word.as_bytes());
+        buf.make_ascii_lowercase();
+        let lower = std::str::from_utf8(buf).expect("ASCII is UTF-8");
+        return words.binary_search(&lower).is_ok();
+    }
+    words.binary_search(&word.to_lowercase().as_str()).is_ok()
 }
 
 /// Is token `k` a function word or punctuation?

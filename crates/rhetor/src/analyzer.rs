@@ -105,6 +105,29 @@ impl Analyzer {
         }))
     }
 
+    /// Ensembles this analyzer's encoder with another fast model (a file written by `rhetor
+    /// train`) in place of the built-in one: after retraining the fast tier on a desk's own
+    /// corrections, or to score an encoder beside a fast model that never saw the test articles.
+    /// An analyzer without an encoder has no ensemble to change: that is an error.
+    pub fn with_fast_model(self, path: &Path) -> Result<Analyzer, Error> {
+        let Some(encoder) = self.models.encoder_arc() else {
+            return Err(rhetor_core::Error::Invalid(format!(
+                "--fast {}: only an encoder model is ensembled with a fast model; \
+                 give the fast model itself as --model",
+                path.display()
+            ))
+            .into());
+        };
+        let bytes =
+            std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
+        let fast = FastModel::from_bytes(&bytes, &path.display().to_string())?;
+        let mut a = Analyzer::new(Ensemble::accurate(encoder, Arc::new(fast)));
+        a.attributor = self.attributor;
+        a.max_bytes = self.max_bytes;
+        a.min_confidence = self.min_confidence;
+        Ok(a)
+    }
+
     /// Wraps a fast model already in memory.
     pub fn from_model(model: FastModel) -> Analyzer {
         Analyzer::new(Ensemble::fast(Arc::new(model)))

@@ -124,7 +124,7 @@ fn voice(v: &Value) -> String {
 }
 
 /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

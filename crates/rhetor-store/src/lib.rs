@@ -28,11 +28,16 @@
 #![deny(missing_docs)]
 
 mod export;
+mod outlet;
 mod postgres;
 mod sqlite;
 
 pub use export::{csv_header, csv_rows, export, jsonl_line, ptc_rows, ExportFilter, ExportFormat};
 
+pub use outlet::{
+    csv as outlet_csv, is_date, week_of, Aggregator, OutletQuery, OutletReport, OutletRow,
+    OutletSpeaker, OutletTable, OutletTechnique, OutletVoice, OutletWeek,
+};
 pub use postgres::PgArchive;
 pub use sqlite::SqliteArchive;
 
@@ -133,6 +138,22 @@ pub trait Archive: Send + Sync {
 
     /// Counts of feed items by state (`claimed`, `done`, `failed`).
     fn item_counts(&self) -> Result<BTreeMap<String, i64>, StoreError>;
+
+    /// Hands `each` every saved article of `query.outlet` whose day (publication day, else the
+    /// day saved) lies in `query.from..=query.to`, oldest first; stops at its first error.
+    fn for_each_outlet_row(
+        &self,
+        query: &OutletQuery,
+        each: &mut dyn FnMut(OutletRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// The outlet view's aggregates ([`OutletReport`]): the rows of
+    /// [`Archive::for_each_outlet_row`] folded by the one [`Aggregator`].
+    fn outlet_report(&self, query: &OutletQuery) -> Result<OutletReport, StoreError> {
+        let mut agg = Aggregator::new(query);
+        self.for_each_outlet_row(query, &mut |row| agg.add(&row))?;
+        Ok(agg.finish())
+    }
 }
 
 /// The claim outcome for an item that was not won: its state and its lease's seconds left.

@@ -5,7 +5,8 @@
 
 use crate::{
     Archive, ArticlePage, ArticleRecord, ArticleSummary, Claim, Completed, DayStats, FeedState,
-    ItemClaim, ListFilter, NewArticle, SourceStats, Stats, StoreError, TechniqueStats,
+    ItemClaim, ListFilter, NewArticle, OutletQuery, OutletRow, SourceStats, Stats, StoreError,
+    TechniqueStats,
 };
 use postgres::{GenericClient, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
@@ -578,5 +579,31 @@ impl Archive for PgArchive {
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<BTreeMap<String, i64>, postgres::Error>>()
             .map_err(backend)
+    }
+
+    fn for_each_outlet_row(
+        &self,
+        q: &OutletQuery,
+        each: &mut dyn FnMut(OutletRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator as _;
+        const DAY: &str = "coalesce(a.day, substr(a.created_at, 1, 10))";
+        let sql = format!(
+            "SELECT a.id, {DAY}, a.analysis FROM articles a WHERE a.source = $1 \
+             AND ($2::text IS NULL OR {DAY} >= $2) AND ($3::text IS NULL OR {DAY} <= $3) \
+             ORDER BY 2, a.id"
+        );
+        let params: [&(dyn postgres::types::ToSql + Sync); 3] = [&q.outlet, &q.from, &q.to];
+        let mut c = self.conn()?;
+        // Streamed row by row: an outlet's analyses are never all in memory at once.
+        let mut rows = c.query_raw(&sql, params).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            each(OutletRow {
+                id: r.try_get(0).map_err(backend)?,
+                day: r.try_get(1).map_err(backend)?,
+                analysis: r.try_get(2).map_err(backend)?,
+            })?;
+        }
+        Ok(())
     }
 }

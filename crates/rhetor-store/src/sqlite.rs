@@ -3,7 +3,8 @@
 
 use crate::{
     Archive, ArticlePage, ArticleRecord, ArticleSummary, Claim, Completed, DayStats, FeedState,
-    ItemClaim, ListFilter, NewArticle, SourceStats, Stats, StoreError, TechniqueStats,
+    ItemClaim, ListFilter, NewArticle, OutletQuery, OutletRow, SourceStats, Stats, StoreError,
+    TechniqueStats,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
@@ -562,7 +563,34 @@ impl Archive for SqliteArchive {
             .collect::<rusqlite::Result<BTreeMap<String, i64>>>();
         rows.map_err(backend)
     }
+
+    fn for_each_outlet_row(
+        &self,
+        q: &OutletQuery,
+        each: &mut dyn FnMut(OutletRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT a.id, {DAY_OR_SAVED}, a.analysis FROM articles a WHERE a.source = ?1 \
+                 AND (?2 IS NULL OR {DAY_OR_SAVED} >= ?2) AND (?3 IS NULL OR {DAY_OR_SAVED} <= ?3) \
+                 ORDER BY 2, a.id"
+            ))
+            .map_err(backend)?;
+        let mut rows = st.query(params![q.outlet, q.from, q.to]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            each(OutletRow {
+                id: r.get(0).map_err(backend)?,
+                day: r.get(1).map_err(backend)?,
+                analysis: r.get(2).map_err(backend)?,
+            })?;
+        }
+        Ok(())
+    }
 }
+
+/// An article's day for the outlet view: its `day`, or the day it was saved.
+const DAY_OR_SAVED: &str = "coalesce(a.day, substr(a.created_at, 1, 10))";
 
 #[cfg(test)]
 mod tests {

@@ -83,7 +83,12 @@ on_both!(
     racing_threads_claim_each_item_once,
     feed_validators_are_saved_and_replaced,
     provenance_and_content_hash_are_stored,
+    outlet_report_matches_the_hand_computed_numbers,
+    outlet_report_filters_by_day_and_technique,
 );
+
+#[path = "fixtures/outlets.rs"]
+mod outlets;
 
 fn analyzer() -> &'static rhetor::Analyzer {
     static A: OnceLock<rhetor::Analyzer> = OnceLock::new();
@@ -454,4 +459,172 @@ fn provenance_and_content_hash_are_stored(b: Backend) {
         db.stats(Some("Gazette")).unwrap().over_time[0].day,
         "2026-11-30"
     );
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+fn report(db: &dyn Archive, outlet: &str) -> rhetor_store::OutletReport {
+    db.outlet_report(&rhetor_store::OutletQuery {
+        outlet: outlet.into(),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn outlet_report_matches_the_hand_computed_numbers(b: Backend) {
+    let db = b.open();
+    let ids = outlets::load(&*db);
+    let r = report(&*db, outlets::DAILY);
+    assert_eq!(
+        (r.articles, r.words, r.spans, r.words_in_spans),
+        (3, 28, 7, 15)
+    );
+    assert!(close(r.spans_per_1000_words, 250.0), "{r:?}");
+    assert!(close(r.share_of_words_in_spans, 15.0 / 28.0));
+    assert_eq!(r.first_day.as_deref(), Some("2026-03-02"));
+    assert_eq!(r.last_day.as_deref(), Some("2026-03-18"));
+    // Profile: all 14 techniques, per 1,000 of the 28 words.
+    assert_eq!(r.techniques.len(), 14);
+    let t = |name: &str| r.techniques.iter().find(|t| t.technique == name).unwrap();
+    assert_eq!(
+        (t("Loaded_Language").spans, t("Loaded_Language").articles),
+        (2, 1)
+    );
+    assert!(close(
+        t("Loaded_Language").spans_per_1000_words,
+        2000.0 / 28.0
+    ));
+    assert_eq!((t("Slogans").spans, t("Repetition").spans), (2, 1));
+    assert_eq!(t("Appeal_to_Authority").spans, 1);
+    assert_eq!(t("Doubt").spans, 0);
+    // Weeks from Monday to Monday, the empty one included.
+    let weeks: Vec<(&str, i64, i64, i64)> = r
+        .weeks
+        .iter()
+        .map(|w| (w.week.as_str(), w.articles, w.words, w.spans))
+        .collect();
+    assert_eq!(
+        weeks,
+        [
+            ("2026-03-02", 2, 22, 6),
+            ("2026-03-09", 0, 0, 0),
+            ("2026-03-16", 1, 6, 1)
+        ]
+    );
+    assert!(close(r.weeks[0].spans_per_1000_words, 6000.0 / 22.0));
+    assert_eq!(r.weeks[0].techniques["Slogans"], 2);
+    assert_eq!(r.weeks[2].techniques["Appeal_to_Authority"], 1);
+    // The outlet's own voice against quoted voices.
+    let voices: Vec<(&str, i64)> = r
+        .voices
+        .iter()
+        .map(|v| (v.voice.as_str(), v.spans))
+        .collect();
+    assert_eq!(voices, [("author", 4), ("quoted", 3)]);
+    assert!(close(r.voices[0].share_of_spans, 4.0 / 7.0));
+    assert_eq!(r.voices[1].techniques["Name_Calling,Labeling"], 1);
+    // Speakers, most spans first.
+    let sp: Vec<(&str, &str, i64, i64)> = r
+        .speakers
+        .iter()
+        .map(|s| (s.speaker.as_str(), s.kind.as_str(), s.articles, s.spans))
+        .collect();
+    assert_eq!(
+        sp,
+        [
+            ("Mayor Smith", "person", 1, 2),
+            ("Officials", "group", 1, 1)
+        ]
+    );
+    assert_eq!(r.speakers[0].techniques["Loaded_Language"], 1);
+
+    // Gazette: the undated article counts on the day it was saved.
+    let g = report(&*db, outlets::GAZETTE);
+    assert_eq!(
+        (g.articles, g.words, g.spans, g.words_in_spans),
+        (2, 15, 2, 4)
+    );
+    let saved = db.get(ids[4]).unwrap().unwrap().summary.created_at[..10].to_string();
+    assert_eq!(g.last_day.as_deref(), Some(saved.as_str()));
+    assert_eq!(g.weeks.first().unwrap().week, "2026-03-02");
+    assert_eq!(
+        g.weeks.last().unwrap().week,
+        rhetor_store::week_of(&saved).unwrap()
+    );
+    assert_eq!(g.weeks.iter().map(|w| w.articles).sum::<i64>(), 2);
+    // An outlet with nothing saved: zeros, no weeks.
+    let none = report(&*db, "Nobody");
+    assert_eq!((none.articles, none.words, none.spans), (0, 0, 0));
+    assert!(none.weeks.is_empty() && none.speakers.is_empty());
+    assert_eq!(none.spans_per_1000_words, 0.0);
+}
+
+fn outlet_report_filters_by_day_and_technique(b: Backend) {
+    use rhetor_store::OutletQuery;
+    let db = b.open();
+    outlets::load(&*db);
+    let q = |from: Option<&str>, to: Option<&str>, technique, speakers| OutletQuery {
+        outlet: outlets::DAILY.into(),
+        from: from.map(Into::into),
+        to: to.map(Into::into),
+        technique,
+        speakers,
+    };
+    let r = db
+        .outlet_report(&q(None, None, Some(rhetor::Technique::LoadedLanguage), 0))
+        .unwrap();
+    // Only its spans count; articles and words stay all of the outlet's.
+    assert_eq!(
+        (r.articles, r.words, r.spans, r.words_in_spans),
+        (3, 28, 2, 2)
+    );
+    assert_eq!(r.techniques.len(), 1);
+    assert_eq!(r.technique.as_deref(), Some("Loaded_Language"));
+    let voices: Vec<(&str, i64)> = r
+        .voices
+        .iter()
+        .map(|v| (v.voice.as_str(), v.spans))
+        .collect();
+    assert_eq!(voices, [("author", 1), ("quoted", 1)]);
+    assert_eq!(r.speakers.len(), 1, "Officials has no Loaded_Language");
+    assert_eq!(r.speakers[0].spans, 1);
+
+    let r = db
+        .outlet_report(&q(Some("2026-03-10"), None, None, 0))
+        .unwrap();
+    assert_eq!((r.articles, r.words, r.spans), (1, 6, 1));
+    assert_eq!(r.weeks.len(), 1);
+    assert_eq!(r.weeks[0].week, "2026-03-16");
+    // Both ends inclusive.
+    let r = db
+        .outlet_report(&q(Some("2026-03-02"), Some("2026-03-04"), None, 0))
+        .unwrap();
+    assert_eq!((r.articles, r.words, r.spans), (2, 22, 6));
+    let r = db
+        .outlet_report(&q(Some("2026-03-03"), Some("2026-03-03"), None, 0))
+        .unwrap();
+    assert_eq!(r.articles, 0);
+    // One speaker asked for.
+    let r = db.outlet_report(&q(None, None, None, 1)).unwrap();
+    assert_eq!(r.speakers.len(), 1);
+    assert_eq!(r.speakers[0].speaker, "Mayor Smith");
+    // The undated Gazette article is out of a March range.
+    let g = db
+        .outlet_report(&OutletQuery {
+            outlet: outlets::GAZETTE.into(),
+            to: Some("2026-03-31".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((g.articles, g.words), (1, 11));
+    // A value that looks like SQL is only ever a value.
+    let r = db
+        .outlet_report(&OutletQuery {
+            outlet: "x' OR '1'='1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.articles, 0);
 }

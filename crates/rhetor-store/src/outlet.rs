@@ -297,7 +297,7 @@ impl Aggregator {
         let counted: Vec<_> = a
             .spans
             .iter()
-            .filter(|s| self.query.technique.map_or(true, |t| s.technique == t))
+            .filter(|s| self.query.technique.iter().all(|&t| s.technique == t))
             .collect();
         let ws = words(&a.text);
         let mut ranges: Vec<(usize, usize)> = counted.iter().map(|s| (s.start, s.end)).collect();
@@ -313,10 +313,10 @@ impl Aggregator {
         total.words += nw;
         total.spans += counted.len() as i64;
         self.words_in_spans += inside;
-        if self.first.as_ref().map_or(true, |f| row.day < *f) {
+        if self.first.iter().all(|f| row.day < *f) {
             self.first = Some(row.day.clone());
         }
-        if self.last.as_ref().map_or(true, |l| row.day > *l) {
+        if self.last.iter().all(|l| row.day > *l) {
             self.last = Some(row.day.clone());
         }
         if let Some(w) = week {
@@ -377,7 +377,7 @@ impl Aggregator {
         let spans = self.total.spans;
         let techniques = Technique::ALL
             .iter()
-            .filter(|t| q.technique.map_or(true, |f| f == **t))
+            .filter(|t| q.technique.iter().all(|&f| f == **t))
             .map(|t| {
                 let n = self.total.techniques.get(t.name()).copied().unwrap_or(0);
                 OutletTechnique {

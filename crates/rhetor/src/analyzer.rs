@@ -110,7 +110,7 @@ impl Analyzer {
     /// corrections, or to score an encoder beside a fast model that never saw the test articles.
     /// An analyzer without an encoder has no ensemble to change: that is an error.
     pub fn with_fast_model(self, path: &Path) -> Result<Analyzer, Error> {
-        let Some(encoder) = self.models.encoder_arc() else {
+        let Some(encoder) = self.models.clone().into_encoder() else {
             return Err(rhetor_core::Error::Invalid(format!(
                 "--fast {}: only an encoder model is ensembled with a fast model; \
                  give the fast model itself as --model",
@@ -121,11 +121,11 @@ impl Analyzer {
         let bytes =
             std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
         let fast = FastModel::from_bytes(&bytes, &path.display().to_string())?;
-        let mut a = Analyzer::new(Ensemble::accurate(encoder, Arc::new(fast)));
-        a.attributor = self.attributor;
-        a.max_bytes = self.max_bytes;
-        a.min_confidence = self.min_confidence;
-        Ok(a)
+        // The name is the encoder's manifest's, so only the models change.
+        Ok(Analyzer {
+            models: Ensemble::accurate(encoder, Arc::new(fast)),
+            ..self
+        })
     }
 
     /// Wraps a fast model already in memory.

@@ -77,11 +77,6 @@ impl Ensemble {
         }
     }
 
-    /// The encoder, shared.
-    pub fn encoder_arc(&self) -> Option<Arc<NeuralModel>> {
-        self.encoder.clone()
-    }
-
     /// Gives the encoder back (its `Arc`), when there is one.
     pub fn into_encoder(self) -> Option<Arc<NeuralModel>> {
         self.encoder

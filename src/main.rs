@@ -58,7 +58,7 @@ enum Command {
     Techniques,
     /// Print a model file's manifest (how it was trained, its scores).
     ModelInfo(cli::ModelArg),
-    /// Run the web app and JSON API (with an SQLite archive of analyses) on --addr.
+    /// Run the web app and JSON API, with an archive of analyses (SQLite or PostgreSQL), on --addr.
     Serve(cli::serve::ServeArgs),
     /// Poll RSS/Atom feeds: analyse every new item and save it in the archive (--once: one pass).
     Watch(cli::watch::WatchArgs),

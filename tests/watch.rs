@@ -522,17 +522,18 @@ fn two_watchers_on_one_postgres_store_each_item_once_even_when_one_is_killed() {
         0
     );
 
-    // `rhetor serve` on that database lists them.
+    // `rhetor serve` on that database lists them, and stops cleanly on SIGTERM (closing the
+    // PostgreSQL pool once aborted it).
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+    let serve = Command::new(env!("CARGO_BIN_EXE_rhetor"))
         .args(["serve", "--db", db, "--addr", &addr, "--model", "fast"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let body = (0..300)
@@ -541,8 +542,18 @@ fn two_watchers_on_one_postgres_store_each_item_once_even_when_one_is_killed() {
             http_get(&addr, "/api/articles?per_page=100")
         })
         .expect("rhetor serve answered");
-    serve.kill().unwrap();
-    serve.wait().unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = serve.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("panicked"),
+        "rhetor serve did not stop cleanly ({}):\n{err}",
+        out.status
+    );
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], 5, "{v}");
     let outlets: std::collections::BTreeSet<&str> = v["articles"]

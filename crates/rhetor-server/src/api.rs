@@ -1,7 +1,7 @@
 //! Routes and handlers.
 
 use crate::error::ApiError;
-use crate::{assets, AppState};
+use crate::{assets, outlets, AppState};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -30,6 +30,7 @@ pub(crate) fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/archive", get(assets::index))
+        .route("/outlets", get(assets::index))
         .route("/a/{id}", get(assets::index))
         .route("/assets/app.js", get(assets::app_js))
         .route("/assets/app.css", get(assets::app_css))
@@ -45,6 +46,10 @@ pub(crate) fn routes(state: AppState) -> Router {
             get(get_article).delete(delete_article),
         )
         .route("/api/stats", get(stats))
+        .route("/api/outlets/report", get(outlets::report))
+        .route("/api/outlets/report.csv", get(outlets::report_csv))
+        .route("/api/outlets/compare", get(outlets::compare))
+        .route("/api/outlets/compare.csv", get(outlets::compare_csv))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -161,7 +166,7 @@ async fn method_not_allowed(req: Request) -> ApiError {
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let db = state.inner.archive.clone();
+    let db = state.archive().clone();
     let n = tokio::task::spawn_blocking(move || db.count())
         .await
         .map_err(ApiError::internal)?
@@ -216,7 +221,7 @@ fn fetch_error(e: FetchError) -> ApiError {
 }
 
 /// An archive failure: logged, 500 without details.
-fn store_error(e: StoreError) -> ApiError {
+pub(crate) fn store_error(e: StoreError) -> ApiError {
     ApiError::internal(e)
 }
 
@@ -329,7 +334,7 @@ async fn analyze(
 
     let mut id = None;
     if req.save {
-        let db = inner.archive.clone();
+        let db = inner.archive.get().clone();
         let new = NewArticle {
             source: source.clone(),
             url: url.clone(),
@@ -386,7 +391,7 @@ struct ListQuery {
     per_page: Option<u32>,
 }
 
-fn technique_name(t: Option<String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn technique_name(t: Option<String>) -> Result<Option<String>, ApiError> {
     match t.filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) if rhetor::Technique::ALL.iter().any(|k| k.name() == t) => Ok(Some(t)),
@@ -412,7 +417,7 @@ async fn list_articles(
     if filter.page == 0 {
         return Err(ApiError::bad_request("pages are numbered from 1"));
     }
-    let db = state.inner.archive.clone();
+    let db = state.archive().clone();
     let page = tokio::task::spawn_blocking(move || db.list(&filter))
         .await
         .map_err(ApiError::internal)?
@@ -434,7 +439,7 @@ async fn get_article(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    let db = state.inner.archive.clone();
+    let db = state.archive().clone();
     let rec = tokio::task::spawn_blocking(move || db.get(id))
         .await
         .map_err(ApiError::internal)?
@@ -452,7 +457,7 @@ async fn delete_article(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    let db = state.inner.archive.clone();
+    let db = state.archive().clone();
     let deleted = tokio::task::spawn_blocking(move || db.delete(id))
         .await
         .map_err(ApiError::internal)?
@@ -474,7 +479,7 @@ async fn stats(
     query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let db = state.inner.archive.clone();
+    let db = state.archive().clone();
     let source = q.source.filter(|s| !s.is_empty());
     let s = tokio::task::spawn_blocking(move || db.stats(source.as_deref()))
         .await

@@ -17,6 +17,7 @@
 mod api;
 mod assets;
 mod error;
+mod outlets;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -78,7 +79,7 @@ pub struct AppState {
 struct Inner {
     /// Shared, not cloned: a clone of an `Analyzer` copies its model.
     analyzer: Arc<Analyzer>,
-    archive: Arc<dyn Archive>,
+    archive: ArchiveHandle,
     fetcher: Fetcher,
     limiter: api::Limiter,
     config: Config,
@@ -104,7 +105,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 limiter: api::Limiter::new(config.analysis_workers, config.max_queued),
                 analyzer,
-                archive,
+                archive: ArchiveHandle(Some(archive)),
                 fetcher,
                 config,
             }),
@@ -113,7 +114,31 @@ impl AppState {
 
     /// The archive.
     pub fn archive(&self) -> &Arc<dyn Archive> {
-        &self.inner.archive
+        self.inner.archive.get()
+    }
+}
+
+/// The server's handle on the archive. When the server stops, the last handle usually goes on a
+/// thread driving the async runtime, where PostgreSQL's blocking client cannot close its
+/// connections (it starts a runtime of its own, which panics there, and `rhetor serve` would abort
+/// on Ctrl-C): the archive is then closed on a plain thread.
+struct ArchiveHandle(Option<Arc<dyn Archive>>);
+
+impl ArchiveHandle {
+    fn get(&self) -> &Arc<dyn Archive> {
+        self.0
+            .as_ref()
+            .expect("the archive is only taken when dropped")
+    }
+}
+
+impl Drop for ArchiveHandle {
+    fn drop(&mut self) {
+        if let Some(archive) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::spawn(move || drop(archive)).join();
+            }
+        }
     }
 }
 

@@ -9,6 +9,9 @@
 
 mod common;
 
+#[path = "../../rhetor-store/tests/fixtures/outlets.rs"]
+mod fixture;
+
 use base64::Engine as _;
 use common::{analyzer, article, client, TestServer};
 use serde_json::{json, Value};
@@ -154,7 +157,7 @@ impl Wd {
     async fn pwned(&self) -> Value {
         self.js(
             "return [window.__pwned === undefined ? null : window.__pwned, \
-             document.querySelectorAll('main img, main script, main svg, main iframe, main b[onmouseover]').length];",
+             document.querySelectorAll('main img, main script, main svg:not(.chart), main iframe, main b[onmouseover]').length];",
             json!([]),
         )
         .await
@@ -288,6 +291,261 @@ async fn html_page_opened_from_a_file_draws_the_span_view() {
     let result = static_page_scenario(&browser.wd, dir.path(), &shots).await;
     browser.close().await;
     result.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The outlet view over the store's outlet fixture: one outlet, two side by side, the filters, the
+/// CSV links, an outlet and a speaker named in markup, and a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outlet_view_in_headless_chromium() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let s = TestServer::start(|_| {}).await;
+    let archive = s.archive();
+    tokio::task::spawn_blocking(move || {
+        fixture::load(&*archive);
+        let a = fixture::analysis(
+            "They are traitors, said the man.",
+            &[(
+                "traitors",
+                0,
+                rhetor::Technique::NameCallingLabeling,
+                Some(EVIL_SPEAKER),
+            )],
+            &[(EVIL_SPEAKER, rhetor::SpeakerKind::Person)],
+        );
+        let mut n = rhetor_store::NewArticle::new(a).with_source(EVIL_OUTLET);
+        n.published = Some("2026-03-05".into());
+        archive.insert(&n).unwrap();
+    })
+    .await
+    .unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let result = outlet_scenario(&browser.wd, &s, &shots).await;
+    browser.close().await;
+    s.stop().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+}
+
+const EVIL_OUTLET: &str = "<img src=x onerror=\"window.__pwned=7\">Evil & Co";
+const EVIL_SPEAKER: &str =
+    "<script>window.__pwned=8</script>Mr <b onmouseover=\"window.__pwned=9\">X</b>";
+
+/// Texts of the elements matching `css`, in order.
+async fn texts(wd: &Wd, css: &str) -> Vec<String> {
+    let v = wd
+        .js(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent);",
+            json!([css]),
+        )
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+async fn outlet_scenario(wd: &Wd, s: &TestServer, shots: &Path) -> Result<(), String> {
+    // The outlet with most articles is shown first.
+    wd.goto(&s.url("/outlets")).await;
+    wd.wait(
+        "the outlet view",
+        "return document.querySelectorAll('#o-cols .ocol').length === 1 && \
+         document.querySelectorAll('#o-cols svg.chart.weeks rect').length > 0;",
+    )
+    .await;
+    assert_eq!(texts(wd, ".oname").await, [fixture::DAILY]);
+    let count = texts(wd, ".ocount").await;
+    assert!(
+        count[0].starts_with("3 articles · 28 words · 7 spans · 2026-03-02 to 2026-03-18"),
+        "{count:?}"
+    );
+    assert_eq!(texts(wd, ".osum .big").await, ["250.0", "53.6%"]);
+    // Three weeks, the empty one drawn with no height; five techniques used, most first.
+    let heights = wd
+        .js(
+            "return Array.from(document.querySelectorAll('svg.chart.weeks rect')).map(r => Number(r.getAttribute('height')));",
+            json!([]),
+        )
+        .await;
+    let heights: Vec<f64> = serde_json::from_value(heights).unwrap();
+    assert_eq!(heights, [90.0, 0.0, 45.0]);
+    let techs = texts(wd, "[data-table=techniques] .hb-l").await;
+    assert_eq!(techs.len(), 5, "{techs:?}");
+    assert_eq!(techs[0], "Loaded_Language");
+    assert_eq!(
+        texts(wd, "[data-table=voices] .hb-l").await,
+        ["The outlet's own voice", "Quoted voices"]
+    );
+    assert_eq!(
+        texts(wd, "table.speakers tbody td:first-child").await,
+        ["Mayor Smith", "Officials"]
+    );
+    wd.screenshot(&shots.join("rhetor-outlets-one.png")).await;
+    // The trend lines: all spans and the three most used techniques, a point per week.
+    assert_eq!(
+        texts(wd, "[data-table=trends] .key").await,
+        [
+            "All counted spans",
+            "Loaded_Language",
+            "Slogans",
+            "Appeal_to_Authority"
+        ]
+    );
+    let points = wd
+        .js(
+            "return document.querySelectorAll('svg.chart.trends circle').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(points, json!(4 * 3));
+    wd.js(
+        "document.querySelector('[data-table=trends]').scrollIntoView(); return true;",
+        json!([]),
+    )
+    .await;
+    wd.screenshot(&shots.join("rhetor-outlets-one-trends.png"))
+        .await;
+
+    // Two side by side, chosen in the form; the address says what is shown.
+    wd.js(
+        "document.getElementById('o-b').value = arguments[0]; return true;",
+        json!([fixture::GAZETTE]),
+    )
+    .await;
+    wd.click("#o-show").await;
+    wd.wait(
+        "two outlets",
+        "return document.querySelectorAll('#o-cols .ocol').length === 2;",
+    )
+    .await;
+    assert_eq!(
+        texts(wd, ".oname").await,
+        [fixture::DAILY, fixture::GAZETTE]
+    );
+    let search = wd.js("return location.search;", json!([])).await;
+    assert_eq!(search, json!("?a=Daily+Example&b=Gazette"));
+    // One technique order and scale for both: the union of what either uses.
+    let techs = texts(wd, "[data-table=techniques] .hb-l").await;
+    assert_eq!(techs.len(), 12, "{techs:?}");
+    assert_eq!(techs[..6], techs[6..]);
+    let two_cols = wd
+        .js(
+            "const c = document.querySelectorAll('.ocol'); \
+             return c[0].getBoundingClientRect().top === c[1].getBoundingClientRect().top;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(two_cols, json!(true), "side by side on a wide window");
+    wd.screenshot(&shots.join("rhetor-outlets-compare.png"))
+        .await;
+
+    // Every table shown downloads as CSV: the top row (both outlets) and each figure's own.
+    let hrefs: Vec<String> = serde_json::from_value(
+        wd.js(
+            "return Array.from(document.querySelectorAll('a.csv-link')).map(a => a.getAttribute('href'));",
+            json!([]),
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(hrefs.len(), 6 + 2 * 5, "{hrefs:?}");
+    for h in &hrefs {
+        let r = client().get(s.url(h)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{h}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "text/csv; charset=utf-8",
+            "{h}"
+        );
+        assert!(r.text().await.unwrap().starts_with("outlet,"), "{h}");
+    }
+
+    // Filters: a technique and a date range, from the form.
+    wd.js(
+        "document.getElementById('o-technique').value = 'Slogans'; \
+         document.getElementById('o-from').value = '2026-03-01'; \
+         document.getElementById('o-to').value = '2026-03-10'; return true;",
+        json!([]),
+    )
+    .await;
+    wd.click("#o-show").await;
+    wd.wait(
+        "the filtered outlets",
+        "return location.search.includes('technique=Slogans') && \
+         document.querySelectorAll('.ocount').length === 2 && \
+         document.querySelector('.ocount').textContent.startsWith('2 articles');",
+    )
+    .await;
+    let count = texts(wd, ".ocount").await;
+    assert!(
+        count[0].starts_with("2 articles · 22 words · 2 spans"),
+        "{count:?}"
+    );
+    assert!(
+        count[1].starts_with("1 article · 11 words · 0 spans"),
+        "{count:?}"
+    );
+    assert_eq!(
+        wd.js(
+            "return document.getElementById('o-technique').value;",
+            json!([])
+        )
+        .await,
+        json!("Slogans"),
+        "the form shows the filter"
+    );
+
+    // An outlet and a speaker named in markup: shown as text, nothing runs.
+    let q = format!(
+        "/outlets?a={}",
+        url::form_urlencoded::byte_serialize(EVIL_OUTLET.as_bytes()).collect::<String>()
+    );
+    wd.goto(&s.url(&q)).await;
+    wd.wait(
+        "the markup outlet",
+        "return document.querySelectorAll('table.speakers tbody tr').length === 1;",
+    )
+    .await;
+    assert_eq!(texts(wd, ".oname").await, [EVIL_OUTLET]);
+    assert_eq!(
+        texts(wd, "table.speakers tbody td:first-child").await,
+        [EVIL_SPEAKER]
+    );
+    let options = texts(wd, "#o-a option").await;
+    assert!(options.iter().any(|o| o == EVIL_OUTLET), "{options:?}");
+    assert_eq!(
+        wd.pwned().await,
+        json!([null, 0]),
+        "nothing from the names ran"
+    );
+
+    // A phone: one column, nothing wider than the screen.
+    wd.post("/window/rect", json!({ "width": 390, "height": 844 }))
+        .await;
+    wd.goto(&s.url("/outlets?a=Daily+Example&b=Gazette")).await;
+    wd.wait(
+        "two outlets on a phone",
+        "return document.querySelectorAll('#o-cols .ocol').length === 2 && \
+         document.querySelectorAll('table.speakers').length === 2;",
+    )
+    .await;
+    let layout = wd
+        .js(
+            "const c = document.querySelectorAll('.ocol'); \
+             const w = document.documentElement.clientWidth; \
+             const wide = Array.from(document.querySelectorAll('main *')) \
+               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .slice(0, 5).map(e => e.tagName + '.' + e.getAttribute('class') + '#' + e.id); \
+             return [document.documentElement.scrollWidth - w, \
+                     c[1].getBoundingClientRect().top > c[0].getBoundingClientRect().bottom - 1, wide];",
+            json!([]),
+        )
+        .await;
+    assert!(
+        layout[0].as_f64().unwrap() <= 1.0,
+        "horizontal overflow {layout}"
+    );
+    assert_eq!(layout[1], json!(true), "one column on a phone");
+    wd.screenshot(&shots.join("rhetor-outlets-phone.png")).await;
+    Ok(())
 }
 
 fn analysis(text: &str, spans: &[(usize, usize, rhetor::Technique)]) -> rhetor::Analysis {

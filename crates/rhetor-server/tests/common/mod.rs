@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use rhetor_server::{AppState, Config};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 pub fn analyzer() -> rhetor::Analyzer {
@@ -14,7 +14,9 @@ pub fn analyzer() -> rhetor::Analyzer {
 pub struct TestServer {
     pub base: String,
     pub addr: std::net::SocketAddr,
-    pub db_path: PathBuf,
+    /// The archive: a SQLite path or a `postgres://` URL.
+    pub db: String,
+    state: Option<AppState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
@@ -32,17 +34,27 @@ impl TestServer {
 
     /// A server on an archive file that may already exist.
     pub async fn start_at(db_path: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_db(&db_path.display().to_string(), tweak).await
+    }
+
+    /// A server on the archive `db`: a SQLite path or a `postgres://` URL.
+    pub async fn start_db(db: &str, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let mut config = Config {
-            db: db_path.display().to_string(),
+            db: db.to_string(),
             ..Config::default()
         };
         tweak(&mut config);
-        let state = AppState::new(analyzer(), config).expect("server state");
+        // Off the runtime: PostgreSQL's blocking client connects with a runtime of its own.
+        let state = tokio::task::spawn_blocking(move || AppState::new(analyzer(), config))
+            .await
+            .unwrap()
+            .expect("server state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
         let task = tokio::spawn(async move {
-            rhetor_server::serve(listener, state, async {
+            rhetor_server::serve(listener, served, async {
                 let _ = rx.await;
             })
             .await
@@ -51,11 +63,21 @@ impl TestServer {
         TestServer {
             base: format!("http://{addr}"),
             addr,
-            db_path: db_path.to_path_buf(),
+            db: db.to_string(),
+            state: Some(state),
             shutdown: Some(tx),
             task: Some(task),
             _dir: None,
         }
+    }
+
+    /// The server's archive.
+    pub fn archive(&self) -> std::sync::Arc<dyn rhetor_server::Archive> {
+        self.state
+            .as_ref()
+            .expect("a running server")
+            .archive()
+            .clone()
     }
 
     pub fn url(&self, path: &str) -> String {

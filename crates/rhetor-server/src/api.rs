@@ -190,13 +190,24 @@ async fn techniques() -> Json<Vec<rhetor::render::TechniqueInfo>> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AnalyzeRequest {
+    #[serde(default, deserialize_with = "string_not_null")]
     text: Option<String>,
+    #[serde(default, deserialize_with = "string_not_null")]
     html: Option<String>,
+    #[serde(default, deserialize_with = "string_not_null")]
     url: Option<String>,
+    #[serde(default, deserialize_with = "string_not_null")]
     source: Option<String>,
+    #[serde(default, deserialize_with = "string_not_null")]
     title: Option<String>,
     #[serde(default)]
     save: bool,
+}
+
+/// A field that may be left out but, when given, is a string: `null` is refused as the OpenAPI
+/// document says, rather than read as absent.
+fn string_not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 fn json_rejection(r: JsonRejection) -> ApiError {
@@ -382,7 +393,9 @@ async fn analyze(
     Ok(resp)
 }
 
+/// Unknown parameters are refused (400), so that a typo is not silently ignored.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
     source: Option<String>,
     technique: Option<String>,
@@ -392,7 +405,8 @@ struct ListQuery {
 }
 
 pub(crate) fn technique_name(t: Option<String>) -> Result<Option<String>, ApiError> {
-    match t.filter(|t| !t.is_empty()) {
+    // Given but empty is an unknown name too: the OpenAPI document lists the names.
+    match t {
         None => Ok(None),
         Some(t) if rhetor::Technique::ALL.iter().any(|k| k.name() == t) => Ok(Some(t)),
         Some(t) => Err(ApiError::bad_request(format!(
@@ -416,6 +430,9 @@ async fn list_articles(
     };
     if filter.page == 0 {
         return Err(ApiError::bad_request("pages are numbered from 1"));
+    }
+    if !(1..=100).contains(&filter.per_page) {
+        return Err(ApiError::bad_request("per_page must be from 1 to 100"));
     }
     let db = state.archive().clone();
     let page = tokio::task::spawn_blocking(move || db.list(&filter))
@@ -469,7 +486,9 @@ async fn delete_article(
     }
 }
 
+/// Unknown parameters are refused (400), so that a typo is not silently ignored.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StatsQuery {
     source: Option<String>,
 }

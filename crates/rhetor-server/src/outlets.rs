@@ -6,13 +6,11 @@
 use crate::api::{store_error, technique_name};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rhetor_store::{is_date, outlet_csv, ListFilter, OutletQuery, OutletReport, OutletTable};
-use serde::Deserialize;
 use serde_json::json;
 
 /// Quoted speakers listed when `speakers` is not given.
@@ -20,9 +18,9 @@ const DEFAULT_SPEAKERS: usize = 10;
 /// The most quoted speakers one report lists.
 const MAX_SPEAKERS: usize = 100;
 
-/// Every parameter of the four endpoints; each reads the ones it documents. Strings throughout, so
-/// that a bad value gets a reason naming the parameter rather than a deserializer's message.
-#[derive(Debug, Default, Deserialize)]
+/// Every parameter of the four endpoints. Strings throughout, so that a bad value gets a reason
+/// naming the parameter rather than a deserializer's message.
+#[derive(Debug, Default)]
 pub(crate) struct Params {
     outlet: Option<String>,
     a: Option<String>,
@@ -40,7 +38,7 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 fn date(v: &Option<String>, name: &str) -> Result<Option<String>, ApiError> {
-    match given(v) {
+    match v.as_deref() {
         None => Ok(None),
         Some(d) if is_date(d) => Ok(Some(d.to_string())),
         Some(d) => Err(ApiError::bad_request(format!(
@@ -65,17 +63,10 @@ fn outlet(v: &Option<String>, name: &str) -> Result<String, ApiError> {
 fn query(outlet: String, p: &Params) -> Result<OutletQuery, ApiError> {
     let from = date(&p.from, "from")?;
     let to = date(&p.to, "to")?;
-    if let (Some(f), Some(t)) = (&from, &to) {
-        // Both are checked dates, so the text order is the calendar's.
-        if f > t {
-            return Err(ApiError::bad_request(format!(
-                "from ({f}) is after to ({t})"
-            )));
-        }
-    }
+    // A range that ends before it starts is valid and empty: its report counts no article.
     let technique = technique_name(p.technique.clone())?
         .and_then(|t| rhetor::Technique::ALL.into_iter().find(|k| k.name() == t));
-    let speakers = match given(&p.speakers) {
+    let speakers = match p.speakers.as_deref() {
         None => DEFAULT_SPEAKERS,
         Some(s) => s
             .parse::<usize>()
@@ -149,9 +140,37 @@ async fn reports(
     .map_err(ApiError::internal)?
 }
 
-fn params(p: Result<Query<Params>, QueryRejection>) -> Result<Params, ApiError> {
-    p.map(|Query(p)| p)
-        .map_err(|e| ApiError::bad_request(e.body_text()))
+/// The parameters every outlet endpoint takes; each takes its own besides.
+const SHARED: [&str; 4] = ["from", "to", "technique", "speakers"];
+
+/// Reads the query string: only the parameters the endpoint documents (`own` and [`SHARED`]), each
+/// at most once; anything else is a 400 naming it, so that a typo is not silently ignored.
+fn params(query: Option<String>, own: &[&str]) -> Result<Params, ApiError> {
+    let mut p = Params::default();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let known = own.contains(&k.as_ref()) || SHARED.contains(&k.as_ref());
+        let slot = match k.as_ref() {
+            "outlet" if known => &mut p.outlet,
+            "a" if known => &mut p.a,
+            "b" if known => &mut p.b,
+            "from" => &mut p.from,
+            "to" => &mut p.to,
+            "technique" => &mut p.technique,
+            "speakers" => &mut p.speakers,
+            "table" if known => &mut p.table,
+            _ => {
+                let takes: Vec<&str> = own.iter().chain(SHARED.iter()).copied().collect();
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter {k:?}; this endpoint takes {}",
+                    takes.join(", ")
+                )));
+            }
+        };
+        if slot.replace(v.into_owned()).is_some() {
+            return Err(ApiError::bad_request(format!("{k} is given twice")));
+        }
+    }
+    Ok(p)
 }
 
 fn one(p: &Params) -> Result<Vec<OutletQuery>, ApiError> {
@@ -167,9 +186,9 @@ fn two(p: &Params) -> Result<Vec<OutletQuery>, ApiError> {
 /// `GET /api/outlets/report`: one outlet's [`OutletReport`].
 pub(crate) async fn report(
     State(state): State<AppState>,
-    p: Result<Query<Params>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<OutletReport>, ApiError> {
-    let p = params(p)?;
+    let p = params(query, &["outlet"])?;
     let mut r = reports(&state, one(&p)?).await?;
     Ok(Json(r.remove(0)))
 }
@@ -177,9 +196,9 @@ pub(crate) async fn report(
 /// `GET /api/outlets/compare`: two outlets over the same range and filter, `{"outlets": [a, b]}`.
 pub(crate) async fn compare(
     State(state): State<AppState>,
-    p: Result<Query<Params>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(p)?;
+    let p = params(query, &["a", "b"])?;
     let r = reports(&state, two(&p)?).await?;
     Ok(Json(json!({ "outlets": r })).into_response())
 }
@@ -187,9 +206,9 @@ pub(crate) async fn compare(
 /// `GET /api/outlets/report.csv`: one table of one outlet.
 pub(crate) async fn report_csv(
     State(state): State<AppState>,
-    p: Result<Query<Params>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(p)?;
+    let p = params(query, &["outlet", "table"])?;
     let t = table(&p)?;
     let r = reports(&state, one(&p)?).await?;
     Ok(csv(t, &r))
@@ -198,9 +217,9 @@ pub(crate) async fn report_csv(
 /// `GET /api/outlets/compare.csv`: one table of two outlets, `outlet` the first column.
 pub(crate) async fn compare_csv(
     State(state): State<AppState>,
-    p: Result<Query<Params>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = params(p)?;
+    let p = params(query, &["a", "b", "table"])?;
     let t = table(&p)?;
     let r = reports(&state, two(&p)?).await?;
     Ok(csv(t, &r))
@@ -274,17 +293,25 @@ mod tests {
         .unwrap();
         assert_eq!(q.from.as_deref(), Some("2026-03-01"));
         assert_eq!(q.speakers, DEFAULT_SPEAKERS);
+        let q = query(
+            "X".into(),
+            &p(&[("from", "2026-04-01"), ("to", "2026-03-01")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (q.from.as_deref(), q.to.as_deref()),
+            (Some("2026-04-01"), Some("2026-03-01"))
+        );
         let q = query("X".into(), &p(&[("technique", "Doubt"), ("speakers", "3")])).unwrap();
         assert_eq!(q.technique, Some(rhetor::Technique::Doubt));
         assert_eq!(q.speakers, 3);
         for (bad, says) in [
             (vec![("from", "2026-02-30")], "from must be a date"),
             (vec![("to", "March")], "to must be a date"),
-            (
-                vec![("from", "2026-04-01"), ("to", "2026-03-01")],
-                "is after",
-            ),
             (vec![("technique", "Lies")], "unknown technique"),
+            (vec![("technique", "")], "unknown technique"),
+            (vec![("from", "")], "from must be a date"),
+            (vec![("speakers", "")], "speakers must be"),
             (vec![("speakers", "0")], "speakers must be"),
             (vec![("speakers", "101")], "speakers must be"),
             (vec![("speakers", "-1")], "speakers must be"),
@@ -302,6 +329,41 @@ mod tests {
             table(&p(&[("table", "weeks")])).unwrap(),
             OutletTable::Weeks
         );
+    }
+
+    #[test]
+    fn only_the_documented_parameters_are_taken_once_each() {
+        let q = |s: &str| Some(s.to_string());
+        let p = params(
+            q("outlet=Daily+Example&from=2026-03-01&speakers=3"),
+            &["outlet"],
+        )
+        .unwrap();
+        assert_eq!(p.outlet.as_deref(), Some("Daily Example"));
+        assert_eq!(p.speakers.as_deref(), Some("3"));
+        for (bad, own, says) in [
+            ("outlet=X&a=Y", &["outlet"][..], "unknown parameter \"a\""),
+            (
+                "a=X&b=Y&table=weeks",
+                &["a", "b"][..],
+                "unknown parameter \"table\"",
+            ),
+            (
+                "outlet=X&outlets=Y",
+                &["outlet"][..],
+                "unknown parameter \"outlets\"",
+            ),
+            (
+                "outlet=X&outlet=Y",
+                &["outlet"][..],
+                "outlet is given twice",
+            ),
+        ] {
+            let e = params(q(bad), own).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.reason.contains(says), "{bad}: {}", e.reason);
+        }
+        assert!(params(None, &["outlet"]).unwrap().outlet.is_none());
     }
 
     #[test]

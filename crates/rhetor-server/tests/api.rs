@@ -282,6 +282,8 @@ async fn errors_are_json_with_the_right_status() {
     }
     for (body, want) in [
         (json!({}), 422),
+        (json!({ "text": null, "html": "<p>x</p>" }), 422),
+        (json!({ "text": "a", "title": null }), 422),
         (json!({ "text": "a", "url": "http://example.com/" }), 422),
         (json!({ "text": "  \n " }), 422),
         (json!({ "text": "a\u{0}b" }), 422),
@@ -318,6 +320,11 @@ async fn errors_are_json_with_the_right_status() {
         ("/api/articles?technique=Nonsense", 400),
         ("/api/articles?page=0", 400),
         ("/api/articles?page=abc", 400),
+        ("/api/articles?page=4294967296", 400), // past the documented maximum
+        ("/api/articles?per_page=0", 400),
+        ("/api/articles?sorce=typo", 400),
+        ("/api/stats?outlet=typo", 400),
+        ("/api/articles?per_page=101", 400),
         ("/api/nope", 404),
         ("/nope", 404),
     ] {
@@ -325,6 +332,9 @@ async fn errors_are_json_with_the_right_status() {
         assert_eq!(st, want, "{path}");
         assert_reason(&v);
     }
+    // The largest documented page is an empty page, not an error.
+    let (st, v) = get(&s, "/api/articles?page=4294967295&per_page=100").await;
+    assert_eq!((st.as_u16(), &v["articles"]), (200, &json!([])));
     let r = client().get(s.url("/api/analyze")).send().await.unwrap();
     assert_eq!(r.status(), 405);
     assert_reason(&r.json().await.unwrap());

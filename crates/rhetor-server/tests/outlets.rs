@@ -181,6 +181,14 @@ async fn reports_match_the_hand_counts(db: Db) {
     assert_eq!(st, 200);
     assert_eq!((&r["articles"], &r["spans"]), (&json!(0), &json!(0)));
     assert_eq!(r["weeks"], json!([]));
+    // So is a range that ends before it starts.
+    let (st, r) = get(
+        &s,
+        &format!("/api/outlets/report?outlet={DAILY}&from=2026-04-01&to=2026-03-01"),
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!((&r["articles"], &r["first_day"]), (&json!(0), &Value::Null));
 
     // Two side by side, over the same range.
     let (st, c) = get(
@@ -278,10 +286,6 @@ async fn bad_parameters_get_reasons(db: Db) {
             400,
         ),
         (
-            "/api/outlets/report?outlet=Daily%20Example&from=2026-04-01&to=2026-03-01",
-            400,
-        ),
-        (
             "/api/outlets/report?outlet=Daily%20Example&technique=Lies",
             400,
         ),
@@ -300,6 +304,9 @@ async fn bad_parameters_get_reasons(db: Db) {
             400,
         ),
         ("/api/outlets/compare?a=Daily%20Example", 400),
+        ("/api/outlets/report?outlet=Gazette&outlets=typo", 400),
+        ("/api/outlets/report?outlet=Gazette&outlet=Gazette", 400),
+        ("/api/outlets/compare?a=Gazette&b=Gazette&table=weeks", 400),
         ("/api/outlets/compare?a=Daily%20Example&b=Nobody", 404),
         ("/api/outlets/compare.csv?a=Daily%20Example&b=Gazette", 400),
         // Hostile outlet names are values, never SQL: no outlet matches them.

@@ -297,6 +297,32 @@ pub fn pyspark() -> Result<PathBuf, Missing> {
     })
 }
 
+/// The version of schemathesis the contract test is written against (`.ci/run` installs it).
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// schemathesis (from PyPI), for the API contract test: its executable, when it runs.
+pub fn schemathesis() -> Result<PathBuf, Missing> {
+    let fix = format!("pip install schemathesis=={SCHEMATHESIS_VERSION}");
+    let Some(st) = find_binary(&["schemathesis"]) else {
+        return Err(Missing {
+            what: "no schemathesis on PATH".into(),
+            fix,
+        });
+    };
+    let runs = std::process::Command::new(&st)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if runs {
+        Ok(st)
+    } else {
+        Err(Missing {
+            what: format!("{} --version fails", st.display()),
+            fix,
+        })
+    }
+}
+
 fn find_binary(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for name in names {

@@ -236,13 +236,14 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
     ApiError::internal(e)
 }
 
+/// An optional short field: at most `max` characters as sent (as the OpenAPI document counts
+/// them), then trimmed; blank is absent.
 fn short(s: Option<String>, what: &str, max: usize) -> Result<Option<String>, ApiError> {
-    let s = s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     match s {
         Some(s) if s.chars().count() > max => Err(ApiError::unprocessable(format!(
             "{what} is longer than {max} characters"
         ))),
-        s => Ok(s),
+        s => Ok(s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())),
     }
 }
 

@@ -24,7 +24,6 @@ use axum::Router;
 use rhetor::Analyzer;
 use rhetor_fetch::Fetcher;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +51,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Outbound fetches of `{url}` requests.
     pub fetch: FetchConfig,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may wait for its next request, before it is closed (slow clients).
+    pub header_timeout: Duration,
+    /// Connections open at once; past it, new ones wait in the listen queue until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -66,6 +70,8 @@ impl Default for Config {
             queue_timeout: Duration::from_secs(20),
             request_timeout: Duration::from_secs(60),
             fetch: FetchConfig::default(),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
 }
@@ -147,18 +153,67 @@ pub fn router(state: AppState) -> Router {
     api::routes(state)
 }
 
-/// Serves the app on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves the app on `listener` until `shutdown` resolves, then finishes the requests in flight
+/// (for at most [`Config::request_timeout`] more).
+///
+/// The accept loop is the server's own so that slow clients cost little: a connection must send
+/// its headers within [`Config::header_timeout`] (on every request, and while kept alive between
+/// them), headers over hyper's buffer get 431, and at most [`Config::max_connections`] are open at
+/// once, the rest waiting in the listen queue, so a flood of idle sockets delays others by at most
+/// the header timeout instead of exhausting file descriptors.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let config = state.inner.config.clone();
+    let app = router(state);
+    let open = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = open.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // the listener itself is fine; wait a little rather than spin.
+                    tracing::warn!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(config.header_timeout);
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(app.clone()),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = conn.await {
+                tracing::debug!("connection: {e}");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(config.request_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopping with connections still open after the request time limit");
+    }
+    Ok(())
 }
 
 /// What `rhetor serve` does: logs to stderr, binds `addr`, serves until Ctrl-C or SIGTERM.

@@ -288,6 +288,10 @@ async fn errors_are_json_with_the_right_status() {
         (json!({ "text": "  \n " }), 422),
         (json!({ "text": "a\u{0}b" }), 422),
         (json!({ "text": "x", "source": "s".repeat(300) }), 422),
+        (
+            json!({ "text": "x", "source": format!(" {}", "s".repeat(200)) }),
+            422,
+        ), // counted as sent
         (json!({ "text": "word ".repeat(10_000) }), 413), // under the body limit, over the text limit
         (json!({ "text": "word ".repeat(20_000) }), 413), // over the body limit
         (json!({ "url": "not a url" }), 422),

@@ -4,8 +4,8 @@
 //! must find nothing. `tests/contract/schemathesis.toml` says which parameters draw from the
 //! fixture and the one operation whose remote-dependent answers count as accepted, with why.
 //!
-//! The seed is fixed so that a red run replays (`RHETOR_SCHEMATHESIS_SEED` picks another; any
-//! failure found that way becomes a fix here). Skips with the reason when schemathesis is not
+//! The seed is fixed so that a red run replays (`RHETOR_SCHEMATHESIS_SEED` picks another and
+//! `RHETOR_SCHEMATHESIS_EXAMPLES` more cases; any failure found that way becomes a fix here). Skips with the reason when schemathesis is not
 //! installed; under CI that is a failure (`.ci/run` installs the pinned version).
 
 mod common;
@@ -31,11 +31,20 @@ async fn pass(st: &std::path::Path, s: &TestServer, config: &str, extra: &[&str]
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/contract");
     let reports = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("schemathesis");
     let seed = std::env::var("RHETOR_SCHEMATHESIS_SEED").unwrap_or_else(|_| SEED.into());
+    let examples = std::env::var("RHETOR_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "100".into());
     let mut cmd = Command::new(st);
     cmd.arg("--config-file")
         .arg(dir.join(config))
         .args(["run", &s.url("/api/openapi.json"), "--checks", "all"])
-        .args(["--max-examples", "100", "--workers", "2", "--seed", &seed])
+        // One worker: with the seed fixed, the same cases in the same order on every run.
+        .args([
+            "--max-examples",
+            &examples,
+            "--workers",
+            "1",
+            "--seed",
+            &seed,
+        ])
         .args(["--no-color", "--report", "junit", "--report-dir"])
         .arg(&reports)
         .args(extra)

@@ -33,6 +33,10 @@ async fn pass(st: &std::path::Path, s: &TestServer, config: &str, extra: &[&str]
     let seed = std::env::var("RHETOR_SCHEMATHESIS_SEED").unwrap_or_else(|_| SEED.into());
     let examples = std::env::var("RHETOR_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "100".into());
     let mut cmd = Command::new(st);
+    // schemathesis keeps a cache (the crashes it found, to replay first) in its working folder:
+    // the build's, never the source tree.
+    std::fs::create_dir_all(&reports).expect("the report folder");
+    cmd.current_dir(&reports);
     cmd.arg("--config-file")
         .arg(dir.join(config))
         .args(["run", &s.url("/api/openapi.json"), "--checks", "all"])

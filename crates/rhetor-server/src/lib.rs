@@ -226,6 +226,18 @@ pub fn run(addr: &str, analyzer: Analyzer, config: Config) -> anyhow::Result<()>
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+    // glibc gives each thread that allocates its own malloc arena; under sustained load the
+    // server's threads (async workers, analyses, archive calls) then keep fragments of many arenas,
+    // and RSS crept up 14% over a 10-minute overload soak; with two arenas it levelled off after
+    // two minutes (BENCHMARKS.md, "Soak and overload"). Set before the server's threads start;
+    // `MALLOC_ARENA_MAX` in the environment still wins.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a malloc parameter (under malloc's own lock).
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

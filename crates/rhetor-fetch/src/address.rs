@@ -83,18 +83,36 @@ impl std::fmt::Display for RefusedAddress {
 
 impl std::error::Error for RefusedAddress {}
 
-/// Resolves host names and keeps only allowed addresses; none left is an error.
+/// A host-name lookup in place of the system's: the addresses a name has (port ignored).
+pub type Lookup = Arc<dyn Fn(&str) -> std::io::Result<Vec<IpAddr>> + Send + Sync>;
+
+/// Resolves host names and keeps only allowed addresses; none left is an error. It is the HTTP
+/// client's own resolver, so the addresses it lets through are the ones the client dials: there is
+/// no second lookup that a rebinding DNS server could answer differently.
 pub(crate) struct GuardedResolver {
     pub(crate) policy: Arc<Policy>,
+    /// `None`: the system's resolver.
+    pub(crate) lookup: Option<Lookup>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.policy.clone();
+        let lookup = self.lookup.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = match lookup {
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+                Some(lookup) => {
+                    let h = host.clone();
+                    tokio::task::spawn_blocking(move || lookup(&h))
+                        .await
+                        .map_err(std::io::Error::other)??
+                        .into_iter()
+                        .map(|ip| SocketAddr::new(ip, 0))
+                        .collect()
+                }
+            };
             let allowed: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()

@@ -32,7 +32,7 @@
 mod address;
 mod extract;
 
-pub use address::is_public;
+pub use address::{is_public, Lookup};
 pub use extract::{extract, Article, ExtractError};
 
 use address::{GuardedResolver, Policy, RefusedAddress};
@@ -156,6 +156,17 @@ pub struct Fetcher {
 impl Fetcher {
     /// A fetcher with its own HTTP client.
     pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
+        Fetcher::build(config, None)
+    }
+
+    /// A fetcher that looks host names up with `lookup` instead of the system's resolver (a
+    /// hosts-style override, or a test's DNS). Every answer is still checked against the address
+    /// policy, and only the allowed answers are connected to.
+    pub fn with_lookup(config: FetchConfig, lookup: Lookup) -> Result<Fetcher, FetchError> {
+        Fetcher::build(config, Some(lookup))
+    }
+
+    fn build(config: FetchConfig, lookup: Option<Lookup>) -> Result<Fetcher, FetchError> {
         let policy = Arc::new(Policy {
             allow_private: config.allow_private,
             allow_ips: config.allow_ips.clone(),
@@ -173,6 +184,7 @@ impl Fetcher {
             .timeout(config.timeout)
             .dns_resolver(Arc::new(GuardedResolver {
                 policy: policy.clone(),
+                lookup,
             }))
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;

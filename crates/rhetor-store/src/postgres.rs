@@ -36,7 +36,20 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// The archive in one PostgreSQL database; cheap to clone (clones share the pool).
 #[derive(Clone)]
 pub struct PgArchive {
-    pool: Pool,
+    pool: std::sync::Arc<SharedPool>,
+}
+
+/// The pool, closed on a thread of its own: closing a blocking `postgres` client runs a runtime,
+/// which panics (and aborts, inside a destructor) when the last archive is dropped on an async
+/// runtime's thread, as `rhetor serve` does when it stops.
+struct SharedPool(Option<Pool>);
+
+impl Drop for SharedPool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -150,13 +163,18 @@ impl PgArchive {
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(manager)
             .map_err(|e| open_err(Box::new(e)))?;
-        let archive = PgArchive { pool };
+        let archive = PgArchive {
+            pool: std::sync::Arc::new(SharedPool(Some(pool))),
+        };
         archive.migrate(&path)?;
         Ok(archive)
     }
 
     fn conn(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
-        self.pool.get().map_err(backend)
+        match &self.pool.0 {
+            Some(pool) => pool.get().map_err(backend),
+            None => unreachable!("the pool is taken only when the archive is dropped"),
+        }
     }
 
     fn migrate(&self, path: &std::path::Path) -> Result<(), StoreError> {

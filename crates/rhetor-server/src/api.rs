@@ -346,7 +346,7 @@ async fn analyze(
 
     let mut id = None;
     if req.save {
-        let db = inner.archive.get().clone();
+        let db = inner.archive.clone();
         let new = NewArticle {
             source: source.clone(),
             url: url.clone(),

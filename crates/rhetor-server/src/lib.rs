@@ -85,7 +85,7 @@ pub struct AppState {
 struct Inner {
     /// Shared, not cloned: a clone of an `Analyzer` copies its model.
     analyzer: Arc<Analyzer>,
-    archive: ArchiveHandle,
+    archive: Arc<dyn Archive>,
     fetcher: Fetcher,
     limiter: api::Limiter,
     config: Config,
@@ -111,7 +111,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 limiter: api::Limiter::new(config.analysis_workers, config.max_queued),
                 analyzer,
-                archive: ArchiveHandle(Some(archive)),
+                archive,
                 fetcher,
                 config,
             }),
@@ -120,31 +120,7 @@ impl AppState {
 
     /// The archive.
     pub fn archive(&self) -> &Arc<dyn Archive> {
-        self.inner.archive.get()
-    }
-}
-
-/// The server's handle on the archive. When the server stops, the last handle usually goes on a
-/// thread driving the async runtime, where PostgreSQL's blocking client cannot close its
-/// connections (it starts a runtime of its own, which panics there, and `rhetor serve` would abort
-/// on Ctrl-C): the archive is then closed on a plain thread.
-struct ArchiveHandle(Option<Arc<dyn Archive>>);
-
-impl ArchiveHandle {
-    fn get(&self) -> &Arc<dyn Archive> {
-        self.0
-            .as_ref()
-            .expect("the archive is only taken when dropped")
-    }
-}
-
-impl Drop for ArchiveHandle {
-    fn drop(&mut self) {
-        if let Some(archive) = self.0.take() {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let _ = std::thread::spawn(move || drop(archive)).join();
-            }
-        }
+        &self.inner.archive
     }
 }
 

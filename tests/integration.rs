@@ -11,5 +11,6 @@ mod batch;
 mod cli;
 mod encoder;
 mod fixture_labels;
+mod garbage;
 mod quality;
 mod watch;

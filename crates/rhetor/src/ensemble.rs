@@ -109,9 +109,11 @@ impl Ensemble {
         Ok(self.detect_read(&self.read(prep)?))
     }
 
-    /// Technique spans from readings already made, with calibrated confidences.
+    /// Technique spans from readings already made, with calibrated confidences. Spans in text
+    /// that does not read as prose (base64, hex dumps, code, tables of numbers) are dropped.
     pub fn detect_read(&self, r: &Readings) -> Vec<Detection> {
         let mut found = r.detect(&self.mixing());
+        crate::language::retain_in_prose(r.prep, &mut found);
         if let Some(c) = &self.manifest().calibration {
             for d in &mut found {
                 d.confidence = c.apply(d.confidence);

@@ -30,6 +30,7 @@ pub use rhetor_neural as neural;
 
 mod analyzer;
 pub mod ensemble;
+mod language;
 pub mod tune;
 pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
 pub use ensemble::{Ensemble, Mixing};

@@ -57,7 +57,7 @@ fn wordlike(w: &str) -> bool {
     let vowel = letters
         .iter()
         .any(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u' | 'y'));
-    !(ascii && !upper && letters.len() >= 4 && !vowel)
+    !ascii || upper || letters.len() < 4 || vowel
 }
 
 fn is_function_word(w: &str) -> bool {

@@ -114,7 +114,8 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut loops = Vec::new();
     for c in 0..connections {
-        let (client, url, bodies, done) = (client.clone(), url.clone(), bodies.clone(), done.clone());
+        let (client, url, bodies, done) =
+            (client.clone(), url.clone(), bodies.clone(), done.clone());
         loops.push(tokio::spawn(async move {
             let mut k = c;
             while start.elapsed() < measure {
@@ -176,11 +177,18 @@ async fn main() -> anyhow::Result<()> {
             *by.entry(a.status).or_default() += 1;
             *totals.entry(a.status).or_default() += 1;
         }
-        let mut ok: Vec<Duration> = got.iter().filter(|a| a.status == 200).map(|a| a.latency).collect();
+        let mut ok: Vec<Duration> = got
+            .iter()
+            .filter(|a| a.status == 200)
+            .map(|a| a.latency)
+            .collect();
         let mut any: Vec<Duration> = got.iter().map(|a| a.latency).collect();
         ok.sort();
         any.sort();
-        let failed = got.iter().filter(|a| a.status != 200 && a.status != 503).count();
+        let failed = got
+            .iter()
+            .filter(|a| a.status != 200 && a.status != 503)
+            .count();
         let r = rss_kb(pid);
         rss.push(r);
         println!(

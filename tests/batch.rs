@@ -262,7 +262,11 @@ fn batch_resumes_after_kill_9_with_every_record_exactly_once() {
     let dir = TestDir::new();
     let n = 3000;
     let input = dir.write("in.jsonl", records(n));
+    let started = std::time::Instant::now();
     let whole = rhetor(&["batch", s(&input), "--model", "fast"]);
+    // Kill moments are fractions of an uninterrupted run, so that a fast machine still kills
+    // mid-run rather than after the end.
+    let took = started.elapsed();
     assert!(whole.status.success(), "{}", stderr(&whole));
     let out = dir.join("out.jsonl");
     let run = || {
@@ -282,7 +286,8 @@ fn batch_resumes_after_kill_9_with_every_record_exactly_once() {
             .spawn()
             .unwrap()
     };
-    // Kills at moments spread over the run (a different seed each run: the time in nanoseconds).
+    // Kills at moments spread over the first 60% of a run (a different seed each run: the time in
+    // nanoseconds).
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -292,7 +297,7 @@ fn batch_resumes_after_kill_9_with_every_record_exactly_once() {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let wait = Duration::from_millis(150 + (seed >> 33) % 600);
+        let wait = took.mul_f64(0.05 + ((seed >> 33) % 1000) as f64 / 1000.0 * 0.55);
         let mut child = run();
         std::thread::sleep(wait);
         if child.try_wait().unwrap().is_some() {
@@ -328,6 +333,7 @@ fn batch_resumes_after_kill_9_with_every_record_exactly_once() {
         !rhetor::resume::journal_path(&out).exists(),
         "the journal is removed at the end"
     );
+    eprintln!("uninterrupted run {took:?}; killed {kills} times");
     assert!(kills >= 1, "the run was killed at least once");
     // Resuming a finished run adds nothing.
     let again = run().wait_with_output().unwrap();

@@ -6,7 +6,6 @@ use rhetor::records::{CsvRow, ErrorKind, OutputLine};
 use rhetor_testkit::{fixture_article, require};
 use std::io::Write as _;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 const IDS: [&str; 6] = ["9001", "9002", "9003", "9004", "9005", "9006"];
 

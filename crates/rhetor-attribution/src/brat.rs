@@ -136,37 +136,38 @@ pub fn to_brat(atts: &Attributions) -> Vec<BratAttribution> {
 }
 
 /// Formats attributions as a `.ann` file (see the module docs). Fragments are split at line breaks
-/// so that every `T` line's text stays on one line.
+/// so that every `T` line's text stays on one line. An attribution with a role that has no fragment
+/// inside the document is left out: its `T` lines would have no offsets, which no reader accepts.
 pub fn format_ann(doc: &Document, atts: &[BratAttribution]) -> String {
     let mut out = String::new();
     let mut t = 0usize;
     let mut line = |out: &mut String, kind: &str, spans: &[Span]| -> String {
         t += 1;
         let id = format!("T{t}");
-        let spans = split_lines(doc, spans);
-        out.push_str(&rhetor_core::brat::format_text_bound(
-            &id, kind, doc, &spans,
-        ));
+        out.push_str(&rhetor_core::brat::format_text_bound(&id, kind, doc, spans));
         id
     };
     for (e, a) in atts.iter().enumerate() {
-        if a.content.is_empty() || a.cue.is_empty() {
+        let content = split_lines(doc, &a.content);
+        let cue = split_lines(doc, &a.cue);
+        let source = a.source.as_deref().map(|s| split_lines(doc, s));
+        if content.is_empty() || cue.is_empty() || source.as_ref().is_some_and(Vec::is_empty) {
             continue;
         }
-        let src = a.source.as_ref().map(|s| line(&mut out, "Source", s));
-        let cue = line(&mut out, "Cue", &a.cue);
-        let content = line(&mut out, "Content", &a.content);
+        let src = source.map(|s| line(&mut out, "Source", &s));
+        let cue_id = line(&mut out, "Cue", &cue);
+        let content_id = line(&mut out, "Content", &content);
         let kind = if src.is_some() {
             "Attribution"
         } else {
             "Attribution-no-source"
         };
-        let anchor = line(&mut out, kind, &a.cue);
+        let anchor = line(&mut out, kind, &cue);
         let _ = write!(out, "E{}\t{kind}:{anchor}", e + 1);
         if let Some(src) = src {
             let _ = write!(out, " Source:{src}");
         }
-        let _ = writeln!(out, " Cue:{cue} Content:{content}");
+        let _ = writeln!(out, " Cue:{cue_id} Content:{content_id}");
     }
     out
 }
@@ -208,4 +209,36 @@ fn push_trimmed(doc: &Document, s: Span, out: &mut Vec<Span>) {
 /// Writes a `.ann` file atomically.
 pub fn write_ann(path: &Path, doc: &Document, atts: &[BratAttribution]) -> Result<()> {
     rhetor_core::corpus::write_atomic(path, format_ann(doc, atts).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/brat.rs`): attributions read from an `.ann` file that
+    /// belongs to a longer text were written with an empty offsets field (`T2\tCue \t`), a file
+    /// that no brat reader, this one included, accepts.
+    #[test]
+    fn format_ann_leaves_out_attributions_outside_the_document() {
+        let doc = Document::new("The senator said it.").unwrap();
+        let inside = BratAttribution {
+            content: vec![Span::new(17, 19)],
+            cue: vec![Span::new(12, 16)],
+            source: Some(vec![Span::new(0, 11)]),
+        };
+        let past_end = BratAttribution {
+            cue: vec![Span::new(30, 34)],
+            ..inside.clone()
+        };
+        let source_past_end = BratAttribution {
+            source: Some(vec![Span::new(40, 45)]),
+            ..inside.clone()
+        };
+        let written = format_ann(&doc, &[past_end, inside.clone(), source_past_end]);
+        for line in written.lines().filter(|l| l.starts_with('T')) {
+            let t = rhetor_core::brat::parse_text_bound(line).unwrap();
+            assert!(t.is_ok(), "{line:?}: {t:?}");
+        }
+        assert_eq!(parse_ann(&written), vec![inside]);
+    }
 }

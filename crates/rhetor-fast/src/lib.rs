@@ -39,6 +39,28 @@ struct Params {
     decode: Decode,
 }
 
+impl Params {
+    /// Every table the right size for its feature index, at least one tagger and one classifier:
+    /// the checksum catches corruption, not a payload written wrong.
+    fn check(&self) -> Result<(), &'static str> {
+        if !self.sent.fits(self.sent_index.len(), 2) {
+            return Err("the sentence model does not fit its feature index");
+        }
+        if self.crf.is_empty() || !self.crf.iter().all(|c| c.fits(self.tag_index.len())) {
+            return Err("no tagger, or one that does not fit its feature index");
+        }
+        if self.clf.is_empty()
+            || !self
+                .clf
+                .iter()
+                .all(|c| c.fits(self.clf_index.len(), rhetor_model::N_TECH))
+        {
+            return Err("no classifier, or one that does not fit its feature index");
+        }
+        Ok(())
+    }
+}
+
 /// The trained fast model.
 #[derive(Debug, Clone)]
 pub struct FastModel {
@@ -57,6 +79,9 @@ impl FastModel {
         let (manifest, mut params): (Manifest, Params) =
             container::decode(bytes, origin, ModelKind::Fast)?;
         manifest.check_labels(&rhetor_model::technique_labels(), origin)?;
+        params
+            .check()
+            .map_err(|e| ModelError::Payload(origin.into(), e.into()))?;
         params.sent_index.rebuild();
         params.tag_index.rebuild();
         params.clf_index.rebuild();
@@ -284,3 +309,73 @@ fn line_probs(line_feats: &[Vec<Feat>], index: &FeatureIndex, model: &LogReg) ->
 }
 
 const _: () = assert!(TAGS == 3);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linear::Sgd;
+    use rhetor_core::corpus::{Article, LabelRow};
+
+    /// A model trained in a moment on two sentences.
+    fn tiny() -> FastModel {
+        let text = "They are a gang of traitors.\nThe senator said it was a shameful surrender.\n";
+        let articles = vec![Article {
+            id: "1".into(),
+            doc: Document::new(text).unwrap(),
+        }];
+        let labels = vec![LabelRow {
+            id: "1".into(),
+            technique: Some(Technique::NameCallingLabeling),
+            span: Span::new(9, 27),
+            line: 0,
+        }];
+        let mut opts = TrainOptions {
+            min_count: 1,
+            classifier_seeds: 1,
+            ..TrainOptions::default()
+        };
+        opts.tagger.epochs = 1;
+        opts.classifier.epochs = 1;
+        train(&articles, &labels, &opts, manifest())
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/model_fast.rs`): a payload with a valid checksum whose
+    /// sentence model had no classes loaded, and analysing with it panicked (`probs[1]` of an empty
+    /// vector). Every table must fit its feature index, or the file is refused at load.
+    #[test]
+    fn model_whose_tables_do_not_fit_its_feature_index_is_refused() {
+        let good = tiny();
+        let bytes = good.to_bytes();
+        assert!(FastModel::from_bytes(&bytes, "tiny.rhm").is_ok());
+        let sgd = Sgd {
+            epochs: 0,
+            lr: 0.1,
+            l2: 0.0,
+        };
+        type Break = Box<dyn Fn(&mut Params)>;
+        let breaks: Vec<(&str, Break)> = vec![
+            (
+                "sentence model of no classes",
+                Box::new(move |p| p.sent = LogReg::train(&[], p.sent_index.len(), 0, sgd, 0)),
+            ),
+            ("no tagger", Box::new(|p| p.crf.clear())),
+            ("no classifier", Box::new(|p| p.clf.clear())),
+            (
+                "tagger index emptied",
+                Box::new(|p| p.tag_index = FeatureIndex::default()),
+            ),
+            (
+                "classifier of two classes",
+                Box::new(move |p| p.clf = vec![LogReg::train(&[], p.clf_index.len(), 2, sgd, 0)]),
+            ),
+        ];
+        for (what, f) in breaks {
+            let mut m = good.clone();
+            f(&mut m.params);
+            let e = FastModel::from_bytes(&m.to_bytes(), "broken.rhm")
+                .expect_err(what)
+                .to_string();
+            assert!(e.contains("broken.rhm") && e.contains("fit"), "{what}: {e}");
+        }
+    }
+}

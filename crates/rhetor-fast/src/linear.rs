@@ -163,6 +163,12 @@ impl Crf {
         crf
     }
 
+    /// Whether the weights fit `n_feats` feature rows: a loaded model is checked before use, as
+    /// a well-formed payload can still hold tables of the wrong size.
+    pub fn fits(&self, n_feats: usize) -> bool {
+        n_feats.checked_mul(TAGS) == Some(self.w.len())
+    }
+
     /// Per-token tag probabilities (and, when asked, pairwise ones for each position `i >= 1`:
     /// `pair[i][a][b]` = P(tag[i-1] = a, tag[i] = b)), by scaled forward–backward.
     pub fn marginals(
@@ -316,6 +322,11 @@ impl LogReg {
             }
         }
         m
+    }
+
+    /// Whether the weights fit `n_feats` feature rows and `k` classes (see [`Crf::fits`]).
+    pub fn fits(&self, n_feats: usize, k: usize) -> bool {
+        self.k == k && self.bias.len() == k && n_feats.checked_mul(k) == Some(self.w.len())
     }
 
     /// The weights of feature row `f`, one per class.

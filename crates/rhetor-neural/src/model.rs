@@ -78,6 +78,60 @@ impl Default for Settings {
     }
 }
 
+/// The ids inference puts around every window (BERT's `[CLS]` and `[SEP]`).
+const CLS: u32 = 101;
+const SEP: u32 = 102;
+/// The most transformer layers a model file may declare.
+const MAX_LAYERS: usize = 128;
+
+/// What inference assumes of a configuration and its settings, checked when a model is built or
+/// loaded: the checksum catches a corrupt file, not one written wrong, and a zero head count or a
+/// window of one piece would panic mid-article (division by zero, a window with no room inside).
+fn check_config(c: &BertConfig, s: &Settings) -> Result<(), String> {
+    let bad = |what: String| Err(format!("unusable encoder settings: {what}"));
+    // `checked_rem` is `None` for zero heads.
+    if c.hidden_size == 0 || c.hidden_size.checked_rem(c.num_attention_heads) != Some(0) {
+        return bad(format!(
+            "{} attention heads do not divide a hidden size of {}",
+            c.num_attention_heads, c.hidden_size
+        ));
+    }
+    // Far more layers than any encoder rhetor could ship: a count read from a file must not size
+    // an allocation unchecked.
+    if c.num_hidden_layers > MAX_LAYERS {
+        return bad(format!(
+            "{} layers (at most {MAX_LAYERS})",
+            c.num_hidden_layers
+        ));
+    }
+    if c.vocab_size <= SEP as usize || c.type_vocab_size == 0 || c.intermediate_size == 0 {
+        return bad(format!(
+            "vocabulary of {}, {} token types, feed-forward width {}",
+            c.vocab_size, c.type_vocab_size, c.intermediate_size
+        ));
+    }
+    if !(c.layer_norm_eps.is_finite() && c.layer_norm_eps > 0.0) {
+        return bad(format!("layer-norm epsilon {}", c.layer_norm_eps));
+    }
+    if s.window < 3 || s.window > c.max_position_embeddings || s.stride == 0 || s.batch == 0 {
+        return bad(format!(
+            "window {}, stride {}, batch {} (the window needs 3 to {} positions)",
+            s.window, s.stride, s.batch, c.max_position_embeddings
+        ));
+    }
+    let unit = |v: f32| (0.0..=1.0).contains(&v);
+    if !unit(s.span_weight) || !unit(s.technique_weight) {
+        return bad(format!(
+            "mixing weights {} and {} (each between 0 and 1)",
+            s.span_weight, s.technique_weight
+        ));
+    }
+    if !s.threshold.is_finite() || !s.second_label.is_finite() {
+        return bad(format!("thresholds {} and {}", s.threshold, s.second_label));
+    }
+    Ok(())
+}
+
 /// The model file's payload.
 #[derive(Serialize, Deserialize)]
 struct Payload {
@@ -142,6 +196,7 @@ impl NeuralModel {
         weights: HashMap<String, Tensor>,
         device: &Device,
     ) -> Result<NeuralModel, NeuralError> {
+        check_config(&config, &settings).map_err(NeuralError::Other)?;
         let tokenizer = load_tokenizer(&tokenizer_json)?;
         let f32w: HashMap<String, Tensor> = weights
             .into_iter()
@@ -307,8 +362,6 @@ pub(crate) fn batch_tensors(
     wins: &[crate::pieces::Window],
     device: &Device,
 ) -> candle_core::Result<(Tensor, Tensor, usize)> {
-    const CLS: u32 = 101;
-    const SEP: u32 = 102;
     let t = wins.iter().map(|w| w.end - w.start).max().unwrap_or(0) + 2;
     let mut flat = Vec::with_capacity(wins.len() * t);
     let mut mask = Vec::with_capacity(wins.len() * t);
@@ -342,4 +395,93 @@ pub fn span_techniques(probs: &PieceProbs, span: rhetor_core::Span) -> [f32; N_T
         }
     }
     acc.map(|a| a / n as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tiny encoder of the fuzz seeds (`crates/rhetor/examples/fuzz-seeds.rs`), a whole file
+    /// after the target's mode byte.
+    fn tiny() -> NeuralModel {
+        let seed = include_bytes!("../../../fuzz/seeds/model_accurate/tiny-file");
+        NeuralModel::from_bytes(&seed[1..], "tiny.rhn").unwrap()
+    }
+
+    fn rebuild(m: &NeuralModel, config: BertConfig, settings: Settings) -> Result<(), String> {
+        NeuralModel::from_parts(
+            m.manifest().clone(),
+            settings,
+            config,
+            m.tokenizer_json().to_string(),
+            m.weights().clone(),
+            &Device::Cpu,
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/model_accurate.rs`): a model file with a valid checksum
+    /// whose head count overflowed the attention reshape panicked on the first article, and one
+    /// declaring 2^60 layers asked for that many at load; a zero head count, a window of two
+    /// pieces or a zero stride would panic the same way. Such files are refused at load.
+    #[test]
+    fn encoder_settings_that_inference_cannot_use_are_refused() {
+        let m = tiny();
+        let doc = Document::new("They are a gang of traitors, the senator said.").unwrap();
+        assert!(m.piece_probs(&doc).is_ok());
+        let (c, s) = (m.config().clone(), m.settings());
+        assert_eq!(rebuild(&m, c.clone(), s), Ok(()));
+        let configs = [
+            BertConfig {
+                num_attention_heads: usize::MAX / 2,
+                ..c.clone()
+            },
+            BertConfig {
+                num_attention_heads: 0,
+                ..c.clone()
+            },
+            BertConfig {
+                num_hidden_layers: 1 << 60,
+                ..c.clone()
+            },
+            BertConfig {
+                num_attention_heads: 3,
+                ..c.clone()
+            },
+            BertConfig {
+                vocab_size: 100,
+                ..c.clone()
+            },
+            BertConfig {
+                layer_norm_eps: f64::NAN,
+                ..c.clone()
+            },
+        ];
+        for bad in configs {
+            let e = rebuild(&m, bad.clone(), s).expect_err("refused");
+            assert!(e.contains("unusable encoder settings"), "{bad:?}: {e}");
+        }
+        let settings = [
+            Settings { window: 2, ..s },
+            Settings {
+                window: c.max_position_embeddings + 1,
+                ..s
+            },
+            Settings { stride: 0, ..s },
+            Settings { batch: 0, ..s },
+            Settings {
+                span_weight: f32::NAN,
+                ..s
+            },
+            Settings {
+                threshold: f32::INFINITY,
+                ..s
+            },
+        ];
+        for bad in settings {
+            let e = rebuild(&m, c.clone(), bad).expect_err("refused");
+            assert!(e.contains("unusable encoder settings"), "{bad:?}: {e}");
+        }
+    }
 }

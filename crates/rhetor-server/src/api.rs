@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::{assets, outlets, AppState};
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -452,11 +452,23 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no article {id:?}: ids are positive numbers")))
 }
 
+/// The id of `/api/articles/{id}`. A path axum cannot decode (percent-encoded bytes that are not
+/// UTF-8) names no article either: 404 in JSON like any other bad id, not axum's plain-text 400.
+fn article_id(path: Result<Path<String>, PathRejection>) -> Result<i64, ApiError> {
+    match path {
+        Ok(Path(id)) => parse_id(&id),
+        Err(e) => Err(ApiError::not_found(format!(
+            "no article: {}; ids are positive numbers",
+            e.body_text()
+        ))),
+    }
+}
+
 async fn get_article(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
+    let id = article_id(id)?;
     let db = state.archive().clone();
     let rec = tokio::task::spawn_blocking(move || db.get(id))
         .await
@@ -472,9 +484,9 @@ async fn get_article(
 
 async fn delete_article(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
+    let id = article_id(id)?;
     let db = state.archive().clone();
     let deleted = tokio::task::spawn_blocking(move || db.delete(id))
         .await

@@ -22,13 +22,12 @@ mod outlets;
 use anyhow::Context as _;
 use axum::Router;
 use rhetor::Analyzer;
-use rhetor_fetch::Fetcher;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::ApiError;
-pub use rhetor_fetch::FetchConfig;
+pub use rhetor_fetch::{FetchConfig, Fetcher};
 pub use rhetor_store::{Archive, SqliteArchive};
 
 /// Server settings. [`Config::default`] is what `rhetor serve` uses, apart from its flags.
@@ -106,8 +105,19 @@ impl AppState {
         archive: Arc<dyn Archive>,
     ) -> anyhow::Result<AppState> {
         let fetcher = Fetcher::new(config.fetch.clone()).context("preparing URL fetching")?;
+        Ok(AppState::with_parts(analyzer, config, archive, fetcher))
+    }
+
+    /// The same with a fetcher the caller made (one with its own host-name lookup, say, as the
+    /// fuzz target of the API uses so that no request leaves the machine).
+    pub fn with_parts(
+        analyzer: Analyzer,
+        config: Config,
+        archive: Arc<dyn Archive>,
+        fetcher: Fetcher,
+    ) -> AppState {
         let analyzer = Arc::new(analyzer.with_max_bytes(config.max_text_bytes));
-        Ok(AppState {
+        AppState {
             inner: Arc::new(Inner {
                 limiter: api::Limiter::new(config.analysis_workers, config.max_queued),
                 analyzer,
@@ -115,7 +125,7 @@ impl AppState {
                 fetcher,
                 config,
             }),
-        })
+        }
     }
 
     /// The archive.

@@ -257,6 +257,24 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// Found by fuzzing (`fuzz/fuzz_targets/api.rs`): an article id of percent-encoded bytes that are
+/// not UTF-8 got axum's plain-text 400 ("Invalid URL: Invalid UTF-8 in `id`"), not the API's JSON
+/// error. It names no article: 404 with a reason, for GET and DELETE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn article_id_that_is_not_utf8_gets_a_json_404() {
+    let s = TestServer::start(|_| {}).await;
+    let (status, v) = get(&s, "/api/articles/%FF%FE1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    assert_reason(&v);
+    let r = client()
+        .delete(s.url("/api/articles/%C0%AF"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_reason(&r.json().await.unwrap());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_are_json_with_the_right_status() {
     let s = TestServer::start(|c| {

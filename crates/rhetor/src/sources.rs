@@ -191,8 +191,13 @@ impl Raw {
     }
 }
 
-/// The article of a WARC response: the same extraction as URL ingestion (`rhetor_fetch::extract`).
-fn web_article(
+/// Largest response body a WARC record may inflate to (gzip or deflate): past it the record fails
+/// instead of a few hostile bytes filling memory. Far above any real article page.
+pub const MAX_INFLATED_BYTES: u64 = 64 << 20;
+
+/// The article of a WARC response ([`Raw::Web`]'s fields): the body de-chunked, inflated (at most
+/// [`MAX_INFLATED_BYTES`]) and extracted as in URL ingestion (`rhetor_fetch::extract`).
+pub fn web_article(
     uri: &str,
     body: Vec<u8>,
     chunked: bool,
@@ -205,9 +210,9 @@ fn web_article(
         body
     };
     let body = match encoding {
-        Some("gzip") | Some("x-gzip") => read_all(MultiGzDecoder::new(&body[..]))
+        Some("gzip") | Some("x-gzip") => inflate(MultiGzDecoder::new(&body[..]))
             .map_err(|e| bad(format!("bad gzip body: {e}")))?,
-        Some("deflate") => read_all(flate2::read::ZlibDecoder::new(&body[..]))
+        Some("deflate") => inflate(flate2::read::ZlibDecoder::new(&body[..]))
             .map_err(|e| bad(format!("bad deflate body: {e}")))?,
         _ => body,
     };
@@ -224,9 +229,15 @@ fn web_article(
     Ok((article.text(), meta))
 }
 
-fn read_all(mut r: impl Read) -> std::io::Result<Vec<u8>> {
+fn inflate(r: impl Read) -> std::io::Result<Vec<u8>> {
     let mut v = Vec::new();
-    r.read_to_end(&mut v)?;
+    r.take(MAX_INFLATED_BYTES + 1).read_to_end(&mut v)?;
+    if v.len() as u64 > MAX_INFLATED_BYTES {
+        return Err(std::io::Error::other(format!(
+            "inflates to more than {} MiB",
+            MAX_INFLATED_BYTES >> 20
+        )));
+    }
     Ok(v)
 }
 
@@ -390,15 +401,16 @@ fn next_response(
         if *rec.warc_type() != warc::RecordType::Response {
             continue;
         }
-        let Some(uri) = rec.header(warc::WarcHeader::TargetURI) else {
+        // The raw header bytes: `Record::header` of warc 0.4 panics on a value that is not UTF-8.
+        let (head, payload) = rec.into_raw_parts();
+        let Some(uri) = head.as_ref().get(&warc::WarcHeader::TargetURI) else {
             continue;
         };
-        let uri = uri
+        let uri = String::from_utf8_lossy(uri)
             .trim()
             .trim_start_matches('<')
             .trim_end_matches('>')
             .to_string();
-        let payload = rec.body();
         let Some(split) = payload.windows(4).position(|w| w == b"\r\n\r\n") else {
             continue;
         };
@@ -452,6 +464,56 @@ mod tests {
         assert!(matches!(&got[1], Raw::Overlong { line: 4, len: 101 }));
         assert!(matches!(&got[2], Raw::Line { line: 5, bytes } if bytes == b"{\"b\":2}"));
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn warc_response(uri: &[u8], http: &[u8]) -> Vec<u8> {
+        let mut r = b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: <".to_vec();
+        r.extend_from_slice(uri);
+        r.extend_from_slice(
+            b">\r\nWARC-Date: 2026-12-01T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n",
+        );
+        r.extend_from_slice(format!("Content-Length: {}\r\n\r\n", http.len()).as_bytes());
+        r.extend_from_slice(http);
+        r.extend_from_slice(b"\r\n\r\n");
+        r
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/batch.rs`): a WARC record whose `WARC-Target-URI` is
+    /// not UTF-8 panicked inside the warc crate (`Record::header` unwraps). It is read lossily.
+    #[test]
+    fn warc_target_uri_that_is_not_utf8_is_read_lossily() {
+        let dir = tempfile_dir();
+        let p = dir.join("bad-uri.warc");
+        let http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello.</p>";
+        std::fs::write(
+            &p,
+            warc_response(b"https://n\xff\xfews.example.com/a", http),
+        )
+        .unwrap();
+        let got: Vec<Raw> = Records::new(vec![Input::Warc(p)], 1 << 16)
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(got.len(), 1);
+        assert!(
+            matches!(&got[0], Raw::Web { uri, .. } if uri == "https://n\u{fffd}\u{fffd}ws.example.com/a"),
+            "{got:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A gzip body that inflates past [`MAX_INFLATED_BYTES`] fails its record instead of filling
+    /// memory (a few hundred kilobytes of zeros inflate to the limit).
+    #[test]
+    fn gzip_bomb_in_a_warc_response_fails_its_record() {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..(MAX_INFLATED_BYTES >> 20) + 1 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let body = gz.finish().unwrap();
+        let e = web_article("https://x.example/", body, false, Some("gzip")).unwrap_err();
+        assert!(e.message.contains("inflates to more than 64 MiB"), "{e:?}");
     }
 
     fn tempfile_dir() -> PathBuf {

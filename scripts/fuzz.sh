@@ -22,7 +22,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi
-runs=${RUNS:-0}
+runs=${RUNS:--1}
 # Sanitizer: address by default; FUZZ_SANITIZER=none runs about twice as fast (the code is safe Rust
 # but for SQLite and libFuzzer's own C++).
 sanitizer=${FUZZ_SANITIZER:-address}

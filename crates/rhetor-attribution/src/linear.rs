@@ -282,10 +282,12 @@ impl Packed {
                     return Err(bad("varint"));
                 }
             }
-            r += d as usize;
-            if r >= 1usize << bits || buf.len() < ntags {
-                return Err(bad("row out of range or truncated"));
-            }
+            // Checked: a crafted delta must not wrap the row back into range.
+            r = usize::try_from(d)
+                .ok()
+                .and_then(|d| r.checked_add(d))
+                .filter(|&r| r < 1usize << bits && buf.len() >= ntags)
+                .ok_or_else(|| bad("row out of range or truncated"))?;
             m.codes[r * ntags..(r + 1) * ntags].copy_from_slice(&buf[..ntags]);
             *buf = &buf[ntags..];
         }
@@ -479,5 +481,37 @@ impl<const N: usize> Decoder<N> {
         for i in (1..n).rev() {
             out[i - 1] = self.back[i][out[i] as usize];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/model_attribution.rs`): a row delta near `u64::MAX`
+    /// after a first row overflowed the running row number (a panic with overflow checks, a wrap
+    /// back into range without). The file is refused as corrupt.
+    #[test]
+    fn row_delta_that_overflows_is_refused() {
+        let mut buf = Vec::new();
+        for v in [8u32, 1] {
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+        for _ in 0..2 + LEVELS {
+            buf.extend_from_slice(&1.0f32.to_bits().to_le_bytes());
+        }
+        buf.extend_from_slice(&2u32.to_le_bytes());
+        buf.extend_from_slice(&[5, 3]); // row 5, code 3
+        buf.extend_from_slice(&[
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 3,
+        ]);
+        let e = Packed::read(&mut buf.as_slice()).err().expect("refused");
+        assert!(e.to_string().contains("row out of range"), "{e}");
+        // The same file with a small second delta reads.
+        let n = buf.len();
+        buf.truncate(n - 11);
+        buf.extend_from_slice(&[2, 3]);
+        let m = Packed::read(&mut buf.as_slice()).unwrap();
+        assert_eq!((m.codes[5], m.codes[7]), (3, 3));
     }
 }

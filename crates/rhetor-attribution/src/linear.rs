@@ -505,7 +505,9 @@ mod tests {
         buf.extend_from_slice(&[
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 3,
         ]);
-        let e = Packed::read(&mut buf.as_slice()).err().expect("refused");
+        let Err(e) = Packed::read(&mut buf.as_slice()) else {
+            panic!("an overflowing row delta was read");
+        };
         assert!(e.to_string().contains("row out of range"), "{e}");
         // The same file with a small second delta reads.
         let n = buf.len();

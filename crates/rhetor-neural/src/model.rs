@@ -177,6 +177,18 @@ impl std::fmt::Debug for NeuralModel {
 
 /// Loads a `tokenizer.json` and switches off the padding and truncation it may carry.
 pub fn load_tokenizer(json: &str) -> Result<Tokenizer, NeuralError> {
+    // Checked here first, as tokenizers 0.23 panics instead of returning an error on two inputs:
+    // malformed JSON inside the `decoder` object (`expect("Helper")`), and a `Precompiled`
+    // normalizer whose fields do not decode (`expect("Precompiled")`). That normalizer belongs to
+    // SentencePiece models, never to the BERT WordPiece tokenizers rhetor's encoder uses.
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| NeuralError::Tokenizer(format!("tokenizer JSON: {e}")))?;
+    if has_type(&value, "Precompiled") {
+        return Err(NeuralError::Tokenizer(
+            "tokenizer JSON: a Precompiled (SentencePiece) normalizer; rhetor reads BERT WordPiece tokenizers"
+                .into(),
+        ));
+    }
     let mut tok: Tokenizer = json
         .parse()
         .map_err(|e: tokenizers::Error| NeuralError::Tokenizer(e.to_string()))?;
@@ -184,6 +196,18 @@ pub fn load_tokenizer(json: &str) -> Result<Tokenizer, NeuralError> {
     tok.with_truncation(None)
         .map_err(|e| NeuralError::Tokenizer(e.to_string()))?;
     Ok(tok)
+}
+
+/// Whether any object in `v` has `"type": kind`.
+fn has_type(v: &serde_json::Value, kind: &str) -> bool {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.get("type").and_then(|t| t.as_str()) == Some(kind)
+                || m.values().any(|x| has_type(x, kind))
+        }
+        serde_json::Value::Array(a) => a.iter().any(|x| has_type(x, kind)),
+        _ => false,
+    }
 }
 
 impl NeuralModel {
@@ -419,6 +443,34 @@ mod tests {
         )
         .map(|_| ())
         .map_err(|e| e.to_string())
+    }
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/model_accurate.rs`): a tokenizer whose `decoder`
+    /// object is not valid JSON panicked inside tokenizers 0.23 (`expect("Helper")`); it is an
+    /// error now.
+    #[test]
+    fn tokenizer_json_malformed_inside_its_decoder_is_an_error() {
+        let m = tiny();
+        let good = m.tokenizer_json();
+        assert!(load_tokenizer(good).is_ok());
+        let at = good.find("\"decoder\":").expect("a decoder field") + "\"decoder\":".len();
+        let bad = format!(
+            "{}{{\"type\": \"WordPiece\", \"prefix\": x}}{}",
+            &good[..at],
+            &good[at..]
+        );
+        let e = load_tokenizer(&bad).expect_err("refused").to_string();
+        assert!(e.contains("tokenizer JSON"), "{e}");
+        // Valid JSON that panics the same way: a Precompiled normalizer whose map is a number.
+        let at =
+            good.find("\"normalizer\":").expect("a normalizer field") + "\"normalizer\":".len();
+        let bad = format!(
+            "{}{{\"type\": \"Sequence\", \"normalizers\": [{{\"type\": \"Precompiled\", \"precompiled_charsmap\": 5}}]}},\"unused\":{}",
+            &good[..at],
+            &good[at..]
+        );
+        let e = load_tokenizer(&bad).expect_err("refused").to_string();
+        assert!(e.contains("Precompiled"), "{e}");
     }
 
     /// Found by fuzzing (`fuzz/fuzz_targets/model_accurate.rs`): a model file with a valid checksum

@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
     tail -n 40 "$log" >&2
   fi
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || echo '?')
-  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | tail -n 1 | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "$seconds")
+  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | tail -n 1 | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo '?')
   units=$(ls "corpus/$t" | wc -l)
   summary+=("$(printf '%-18s %-7s %12s executions %6s s  corpus %5s' "$t" "$result" "$execs" "$secs" "$units")")
 done

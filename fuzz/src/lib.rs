@@ -19,9 +19,3 @@ pub fn model_bytes(data: &[u8], manifest: &Manifest) -> Option<Vec<u8>> {
         container::encode_raw(manifest, rest)
     })
 }
-
-/// The payload of model-file bytes (what [`model_bytes`] wraps), for writing seeds.
-pub fn payload(file: &[u8]) -> &[u8] {
-    let man_len = u32::from_le_bytes(file[12..16].try_into().expect("header")) as usize;
-    &file[16 + man_len + 8..file.len() - 4]
-}

@@ -55,6 +55,8 @@ impl Default for Params {
 pub struct Attributor {
     pub(crate) cue: Packed,
     pub(crate) arg: Packed,
+    /// The argument tagger's rows decoded ahead (see [`ArgTables`]).
+    pub(crate) arg_tables: ArgTables,
     pub(crate) params: Params,
     /// Lemma hashes that may start a cue (learned).
     pub(crate) cands: WordSet,
@@ -141,9 +143,11 @@ impl Attributor {
             }
             Ok(m)
         };
+        let arg = packed(&p.arg, ARG_TAGS)?;
         Ok(Attributor {
             cue: packed(&p.cue, CUE_TAGS)?,
-            arg: packed(&p.arg, ARG_TAGS)?,
+            arg_tables: ArgTables::new(&arg),
+            arg,
             params: Params {
                 cue_bias: p.cue_bias,
                 arg_bias: p.arg_bias,
@@ -243,7 +247,6 @@ impl Attributor {
     /// One attribution per cue that gets a content.
     pub(crate) fn find_arguments(&self, p: &Prepared, cues: &[(usize, usize)]) -> Vec<Attribution> {
         let mut out = Vec::new();
-        let mut feats = Vec::with_capacity(40);
         let mut em: Vec<[f32; ARG_TAGS]> = Vec::new();
         let trans = self.arg.masked_trans(&ARG_ALLOWED);
         let mut dec = Decoder::<ARG_TAGS>::new();
@@ -252,6 +255,7 @@ impl Attributor {
         only_o[A_O as usize] = 0.0;
         for &(c0, c1) in cues {
             let ctx = CueCtx::new(p, c0, c1);
+            let rows = CueRows::new(&self.arg, &ctx);
             let (a, b) = window(p, c0, c1);
             em.clear();
             for i in a..b {
@@ -259,9 +263,7 @@ impl Attributor {
                     em.push(only_o);
                     continue;
                 }
-                arg_features(p, &ctx, i, self.arg.bits, &mut feats);
-                let mut row = [0f32; ARG_TAGS];
-                self.arg.emit_n(&feats, &mut row);
+                let mut row = arg_emission(p, &ctx, &rows, &self.arg_tables, &self.arg, i);
                 row[A_O as usize] += self.params.arg_bias;
                 row[A_BS as usize] -= self.params.src_bias;
                 row[A_IS as usize] -= self.params.src_bias;

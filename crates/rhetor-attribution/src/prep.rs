@@ -17,6 +17,8 @@ pub(crate) mod class {
     pub const PAREN: u8 = 7;
     pub const OTHER: u8 = 8;
     pub const SQUOTE: u8 = 9;
+    /// How many classes there are (the argument tagger's tables are sized by it).
+    pub const COUNT: usize = 10;
 }
 
 /// Token flags.

@@ -260,9 +260,11 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
         }
         log(&line);
     }
+    let arg = arg.finish().pack();
     Attributor {
         cue: cue.finish().pack(),
-        arg: arg.finish().pack(),
+        arg_tables: ArgTables::new(&arg),
+        arg,
         params: Params::default(),
         cands,
         lex,

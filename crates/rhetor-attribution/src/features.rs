@@ -254,6 +254,27 @@ impl CueCtx {
     }
 }
 
+/// The argument tagger's word hash of token `i + k` (`BOS` outside the document).
+fn arg_word(t: &[crate::prep::Tok], i: usize, k: isize) -> u64 {
+    let j = i as isize + k;
+    if j < 0 || j >= t.len() as isize {
+        BOS
+    } else {
+        t[j as usize].w
+    }
+}
+
+/// The argument tagger's class and shape of token `i + k` (99 outside the document).
+fn arg_class(t: &[crate::prep::Tok], i: usize, k: isize) -> u64 {
+    let j = i as isize + k;
+    if j < 0 || j >= t.len() as isize {
+        99
+    } else {
+        let y = &t[j as usize];
+        y.class as u64 * 8 + y.shape as u64
+    }
+}
+
 /// Features of token `i` for the argument tagger of cue `c`.
 pub(crate) fn arg_features(p: &Prepared, c: &CueCtx, i: usize, bits: u32, out: &mut Vec<u32>) {
     out.clear();
@@ -271,23 +292,8 @@ pub(crate) fn arg_features(p: &Prepared, c: &CueCtx, i: usize, bits: u32, out: &
     let sd = (x.sent as i64 - c.sent as i64).clamp(-3, 3) as u64;
     let commas = (p.n_comma[hi] - p.n_comma[lo]).min(3) as u64;
     let quotes = (p.n_quote[hi] - p.n_quote[lo]).min(3) as u64;
-    let w = |k: isize| -> u64 {
-        let j = i as isize + k;
-        if j < 0 || j >= t.len() as isize {
-            BOS
-        } else {
-            t[j as usize].w
-        }
-    };
-    let cl = |k: isize| -> u64 {
-        let j = i as isize + k;
-        if j < 0 || j >= t.len() as isize {
-            99
-        } else {
-            let y = &t[j as usize];
-            y.class as u64 * 8 + y.shape as u64
-        }
-    };
+    let w = |k: isize| arg_word(t, i, k);
+    let cl = |k: isize| arg_class(t, i, k);
     let pre = &c.pre[dir as usize];
     let inq = x.inq as u64;
     let mut fb = Fb { out, bits };
@@ -487,23 +493,8 @@ pub(crate) fn arg_emission(
     let sd = ((x.sent as i64 - c.sent as i64).clamp(-3, 3) + 3) as usize;
     let commas = (p.n_comma[hi] - p.n_comma[lo]).min(3) as usize;
     let quotes = (p.n_quote[hi] - p.n_quote[lo]).min(3) as usize;
-    let w = |k: isize| -> u64 {
-        let j = i as isize + k;
-        if j < 0 || j >= t.len() as isize {
-            BOS
-        } else {
-            t[j as usize].w
-        }
-    };
-    let cl = |k: isize| -> u64 {
-        let j = i as isize + k;
-        if j < 0 || j >= t.len() as isize {
-            99
-        } else {
-            let y = &t[j as usize];
-            y.class as u64 * 8 + y.shape as u64
-        }
-    };
+    let w = |k: isize| arg_word(t, i, k);
+    let cl = |k: isize| arg_class(t, i, k);
     let cl0 = x.class as usize * 8 + x.shape as usize;
     let inq = x.inq as usize;
     let qn = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as usize;

@@ -339,8 +339,13 @@ fn sd_value(k: usize) -> u64 {
 /// The decoded row of template `tpl` for direction `dir` and values `vals`: the row
 /// [`arg_features`] and [`Packed::emit_n`] would add for the same feature.
 fn arg_row(m: &Packed, tpl: u64, dir: u64, vals: &[u64]) -> ArgRow {
-    let h = vals.iter().fold(fx(seed(tpl), dir), |h, &v| fx(h, v));
-    m.row(bucket(h, m.bits))
+    row_from(m, fx(seed(tpl), dir), vals)
+}
+
+/// The decoded row of a feature whose hash so far is `h` (as [`Fb::from`] hashes it).
+#[inline]
+fn row_from(m: &Packed, h: u64, vals: &[u64]) -> ArgRow {
+    m.row(bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits))
 }
 
 /// A table over the mixed-radix index `dims` (most significant first): entry `k` is the row of
@@ -440,11 +445,9 @@ impl CueRows {
                 c.cls_after as usize
             },
         };
-        let b = m.bits;
         for dir in 0..2 {
             let pre = &c.pre[dir];
-            let row =
-                |h: u64, vals: &[u64]| m.row(bucket(vals.iter().fold(h, |h, &v| fx(h, v)), b));
+            let row = |h: u64, vals: &[u64]| row_from(m, h, vals);
             for ds in 0..N_DS {
                 r.t111[dir][ds] = row(pre[12], &[ds as u64]);
                 r.t112[dir][ds] = row(pre[13], &[ds as u64]);
@@ -499,9 +502,7 @@ pub(crate) fn arg_emission(
     let inq = x.inq as usize;
     let qn = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as usize;
     let pre = &c.pre[dir];
-    let hashed = |h: u64, vals: &[u64]| -> ArgRow {
-        m.row(bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits))
-    };
+    let hashed = |h: u64, vals: &[u64]| row_from(m, h, vals);
     let mut acc = [0f32; ARG_TAGS];
     add(&mut acc, &g.t101[dir * N_DB + db]);
     add(&mut acc, &hashed(pre[1], &[x.w]));

@@ -198,6 +198,77 @@ fn encoder_trains_a_step_resumes_and_the_result_runs_on_real_articles() {
     encoder_trains_a_step_resumes_and_the_result_runs(&base, &Corpus::ptc(&ptc));
 }
 
+/// A final model trained on every article takes its ensemble settings and calibration from a model
+/// tuned on a held-out fold, and says so in its manifest; with a held-out fold of its own the flag
+/// is refused.
+#[test]
+fn an_encoder_trained_on_everything_takes_settings_from_a_tuned_model() {
+    let base = require!(rhetor_testkit::encoder_weights());
+    let tmp = TestDir::new();
+    let Slice {
+        articles: dir,
+        labels,
+        ..
+    } = slice(&tmp, &Corpus::fixtures(), 4);
+    let out = tmp.join("all.rhn");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--articles",
+            dir.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--encoder",
+            base.to_str().unwrap(),
+            "--batch",
+            "4",
+            "--window",
+            "64",
+            "--max-steps",
+            "1",
+            "--settings-from",
+            "accurate",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        rhetor(&args)
+    };
+    let o = train(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let info = |model: &str| -> serde_json::Value {
+        let o = rhetor(&["model-info", "--model", model]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let (mine, shipped) = (info(out.to_str().unwrap()), info("accurate"));
+    assert!(shipped["calibration"].is_object());
+    assert_eq!(mine["calibration"], shipped["calibration"]);
+    assert_eq!(
+        mine["scores"]["settings_holdout_si_f1"],
+        shipped["scores"]["holdout_si_f1"]
+    );
+    assert!(mine["scores"].get("holdout_si_f1").is_none(), "{mine}");
+    let on = mine["trained_on"].as_str().unwrap();
+    assert!(
+        on.contains("0 held out") && on.contains("settings and calibration from accurate"),
+        "{on}"
+    );
+    // It runs.
+    let o = rhetor(&[
+        "analyze",
+        "--model",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        root().join("examples/sample-article.txt").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = train(&["--holdout", "2"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--settings-from"), "{}", stderr(&o));
+}
+
 #[test]
 fn a_model_of_another_kind_format_or_version_is_refused_saying_what_to_do() {
     let tmp = TestDir::new();

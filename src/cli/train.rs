@@ -112,6 +112,15 @@ pub struct EncoderArgs {
     /// seen that fold: train it with the same --holdout). Default: the built-in fast model.
     #[arg(long, value_name = "MODEL", requires = "neural")]
     pub fast: Option<PathBuf>,
+    /// Encoder, trained on every article (no --holdout): take the ensemble settings and confidence
+    /// calibration from this model (`accurate`: the built-in one), tuned on its own held-out fold.
+    #[arg(
+        long,
+        value_name = "accurate|MODEL",
+        requires = "neural",
+        conflicts_with = "holdout"
+    )]
+    pub settings_from: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -142,6 +151,7 @@ impl TrainArgs {
             },
             fast: e.fast.clone(),
             from: e.from.clone(),
+            settings_from: e.settings_from.clone(),
         });
         let data = self
             .articles

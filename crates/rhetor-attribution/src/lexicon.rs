@@ -6,11 +6,16 @@
 use rhetor_core::sentence::word_list;
 use std::sync::OnceLock;
 
-/// A set of word hashes with a 1024-bit filter in front: most lookups (words not in the set) end
-/// after one bit test.
-#[derive(Debug, Clone, Default)]
+/// A set of word hashes.
+#[derive(Debug, Clone)]
 pub(crate) struct WordSet {
-    bloom: [u64; 16],
+    /// Open addressing with linear probing, at most half full; 0 marks an empty slot, so a hash
+    /// of 0 is kept aside in `zero`. The hashes are already well mixed: the top bits pick a slot.
+    /// A lookup is one or two probes, where a sorted list took a dozen (the taggers and the
+    /// speaker resolver ask these sets about every token).
+    slots: Box<[u64]>,
+    shift: u32,
+    zero: bool,
     sorted: Vec<u64>,
 }
 
@@ -18,18 +23,47 @@ impl WordSet {
     pub fn new(mut v: Vec<u64>) -> WordSet {
         v.sort_unstable();
         v.dedup();
-        let mut bloom = [0u64; 16];
+        let size = (2 * v.len()).next_power_of_two().max(16);
+        let mask = size - 1;
+        let shift = 64 - size.trailing_zeros();
+        let mut slots = vec![0u64; size].into_boxed_slice();
+        let mut zero = false;
         for &h in &v {
-            let b = (h >> 54) as usize;
-            bloom[b >> 6] |= 1 << (b & 63);
+            if h == 0 {
+                zero = true;
+                continue;
+            }
+            let mut i = (h >> shift) as usize;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = h;
         }
-        WordSet { bloom, sorted: v }
+        WordSet {
+            slots,
+            shift,
+            zero,
+            sorted: v,
+        }
     }
 
     #[inline]
     pub fn contains(&self, h: u64) -> bool {
-        let b = (h >> 54) as usize;
-        self.bloom[b >> 6] & (1 << (b & 63)) != 0 && self.sorted.binary_search(&h).is_ok()
+        if h == 0 {
+            return self.zero;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let s = self.slots[i];
+            if s == h {
+                return true;
+            }
+            if s == 0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -183,9 +217,47 @@ pub(crate) fn lexicon() -> &'static Lexicon {
     })
 }
 
+impl Default for WordSet {
+    fn default() -> WordSet {
+        WordSet::new(Vec::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The probing table answers as the sorted list does: members (0 and colliding top bits
+    /// included) are found, and nothing else is.
+    #[test]
+    fn word_set_finds_members_only() {
+        let mut h = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            h = fx(h, 1);
+            h
+        };
+        let mut members: Vec<u64> = (0..700).map(|_| next()).collect();
+        // Same top bits, different low bits: they share a first slot.
+        members.extend([0, 1, 2, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) | 5]);
+        let set = WordSet::new(members.clone());
+        assert_eq!(set.len(), members.len());
+        for &m in &members {
+            assert!(set.contains(m), "{m:#x}");
+        }
+        let mut sorted = members.clone();
+        sorted.sort_unstable();
+        for _ in 0..20_000 {
+            let x = next();
+            assert_eq!(set.contains(x), sorted.binary_search(&x).is_ok());
+        }
+        for x in [3, 4, u64::MAX - 2, (1 << 63) | 1] {
+            assert!(!set.contains(x));
+        }
+        let empty = WordSet::default();
+        assert!(!empty.contains(0) && !empty.contains(42) && empty.len() == 0);
+        let zero_only = WordSet::new(vec![0]);
+        assert!(zero_only.contains(0) && !zero_only.contains(1));
+    }
 
     /// The tagger's sets are matched against a token's plain lower-case hash: their words must
     /// hash the same through `key`.

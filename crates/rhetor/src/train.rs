@@ -77,6 +77,10 @@ pub struct EncoderConfig {
     /// Continue fine-tuning this encoder model (`accurate`: the built-in one) instead of starting
     /// from the base weights in `options.base`.
     pub from: Option<PathBuf>,
+    /// With nothing held out: take the ensemble settings and the confidence calibration from this
+    /// encoder model (one of the same recipe, tuned on its held-out fold) instead of defaults. A
+    /// final model trained on every article has no fold to tune on.
+    pub settings_from: Option<PathBuf>,
 }
 
 /// Loads the encoder model `--from` names: a model file, or `accurate` for the built-in one.
@@ -535,11 +539,17 @@ fn train_encoder(
     on(Event::FineTuned {
         seconds: t.elapsed().as_secs_f64(),
     });
-    let model = if held.is_empty() {
-        model
-    } else {
-        tune_model(model, fast, &held, &labels, on)?
-    };
+    let model =
+        match (&e.settings_from, held.is_empty()) {
+            (Some(p), true) => settings_from(model, p)?,
+            (Some(_), false) => return Err(invalid(
+                "--settings-from is for a model trained on every article; with a held-out fold \
+                 the ensemble is tuned on it"
+                    .into(),
+            )),
+            (None, true) => model,
+            (None, false) => tune_model(model, fast, &held, &labels, on)?,
+        };
     let bytes = model.to_bytes()?;
     write_model(&config.out, &bytes)?;
     on(Event::Wrote {
@@ -548,6 +558,38 @@ fn train_encoder(
         seconds: t.elapsed().as_secs_f64(),
     });
     Ok(())
+}
+
+/// Gives `model` the ensemble settings and calibration of the tuned encoder model at `path`, and
+/// records where they came from with that model's held-out scores (`settings_holdout…`), since
+/// `model` itself has no held-out fold to be scored on.
+fn settings_from(mut model: NeuralModel, path: &Path) -> Result<NeuralModel, Error> {
+    let tuned = load_encoder(path)?;
+    let Some(cal) = tuned.manifest().calibration.clone() else {
+        return Err(invalid(format!(
+            "--settings-from {}: that model was not tuned on a held-out fold (it has no calibration)",
+            path.display()
+        )));
+    };
+    // The ensemble's four weights and thresholds; the window and batch stay this model's own.
+    let (from, mut settings) = (tuned.settings(), model.settings());
+    settings.span_weight = from.span_weight;
+    settings.technique_weight = from.technique_weight;
+    settings.threshold = from.threshold;
+    settings.second_label = from.second_label;
+    model.set_settings(settings);
+    let m = model.manifest_mut();
+    m.calibration = Some(cal);
+    m.trained_on.push_str(&format!(
+        "; ensemble settings and calibration from {} (tuned on its held-out fold)",
+        path.display()
+    ));
+    for (k, v) in &tuned.manifest().scores {
+        if let Some(rest) = k.strip_prefix("holdout") {
+            m.scores.insert(format!("settings_holdout{rest}"), *v);
+        }
+    }
+    Ok(model)
 }
 
 /// Tunes the ensemble of `model` and `fast` on `held` and stores the chosen settings and the

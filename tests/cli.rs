@@ -2,6 +2,7 @@
 //! classify → eval on the fixture articles (and on real PTC articles when the corpus is there).
 
 use crate::util::*;
+use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -333,6 +334,127 @@ fn train_predict_classify_eval_on_fixture_articles() {
 fn train_predict_classify_eval_on_real_articles() {
     let ptc = require!(rhetor_testkit::ptc());
     train_predict_classify_eval(&Corpus::ptc(&ptc), 8);
+}
+
+/// Self-training (`--unlabelled`, fold by fold under --cv) and distillation (`--silver-*`, labels a
+/// teacher wrote, trained on and never scored) both train, say so in the manifest, and refuse
+/// what would leak or clash.
+#[test]
+fn self_training_and_distillation_train_and_refuse_leaks() {
+    let dir = TestDir::new();
+    let Slice {
+        articles: sub,
+        labels,
+        ..
+    } = slice(&dir, &Corpus::fixtures(), 6);
+    let fix = Corpus::fixtures().articles;
+    let plain = dir.join("plain");
+    let silver = dir.join("silver");
+    std::fs::create_dir(&plain).unwrap();
+    std::fs::create_dir(&silver).unwrap();
+    for (k, id) in ["9001", "9002"].iter().enumerate() {
+        let src = fix.join(format!("article{id}.txt"));
+        std::fs::copy(&src, plain.join(format!("news-{k}.txt"))).unwrap();
+        std::fs::copy(&src, silver.join(format!("article800{k}.txt"))).unwrap();
+    }
+    let quick = ["--tagger-epochs", "10", "--classifier-epochs", "2"];
+    let train = |extra: &[&str], out: &Path| {
+        let mut a = vec![
+            "train",
+            "--articles",
+            s(&sub),
+            "--labels",
+            s(&labels),
+            "--out",
+            s(out),
+        ];
+        a.extend_from_slice(&quick);
+        a.extend_from_slice(extra);
+        rhetor(&a)
+    };
+    let trained_on = |m: &Path| {
+        let info = stdout(&rhetor(&["model-info", "--model", s(m)]));
+        let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+        v["trained_on"].as_str().unwrap().to_string()
+    };
+    let st = dir.join("st.rhm");
+    let o = train(&["--cv", "2", "--unlabelled", s(&plain)], &st);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("2-fold CV"), "{}", stdout(&o));
+    let on = trained_on(&st);
+    assert!(on.contains("self-trained on 2 unlabelled articles"), "{on}");
+
+    // Silver labels from a teacher: the tiny model above, on copies under new ids.
+    let rows = dir.join("silver.tsv");
+    let o = rhetor(&[
+        "predict",
+        "--model",
+        s(&st),
+        "--articles",
+        s(&silver),
+        "--out",
+        s(&rows),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = dir.join("distilled.rhm");
+    let o = train(
+        &[
+            "--holdout",
+            "3",
+            "--silver-articles",
+            s(&silver),
+            "--silver-labels",
+            s(&rows),
+        ],
+        &d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 4 labelled articles trained on, 2 held out (and scored), and the 2 silver ones.
+    assert!(
+        stdout(&o).contains("held-out fold (2 articles)"),
+        "{}",
+        stdout(&o)
+    );
+    let on = trained_on(&d);
+    assert!(on.starts_with("6 articles"), "{on}");
+
+    // Refused: silver labels under --cv (their teacher saw every fold), an empty folder of
+    // unlabelled articles, and a silver article that is also a labelled one.
+    let o = train(
+        &[
+            "--cv",
+            "2",
+            "--silver-articles",
+            s(&silver),
+            "--silver-labels",
+            s(&rows),
+        ],
+        &d,
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--cv"), "{}", stderr(&o));
+    let empty = dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = train(&["--unlabelled", s(&empty)], &d);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no .txt files"), "{}", stderr(&o));
+    let o = train(
+        &[
+            "--holdout",
+            "3",
+            "--silver-articles",
+            s(&sub),
+            "--silver-labels",
+            s(&labels),
+        ],
+        &d,
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("both labelled and in --silver-articles"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::time::Instant;
 pub struct BenchArgs {
     #[command(flatten)]
     pub input: ArticlesArg,
-    /// Timed passes over the folder (the best is reported).
+    /// Timed passes over the folder (the best is reported; attribution's share is the median).
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
     #[command(flatten)]
@@ -50,7 +50,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         .sum::<Result<usize, _>>()?;
         par = par.min(t.elapsed().as_secs_f64());
     }
-    // One thread, with and without attribution, best of `rounds` each: the cost of the voices.
+    // One thread, with and without attribution: the cost of the voices. The two passes of a round
+    // run back to back, alternating which goes first, and the share is the median over rounds, so
+    // a burst of other load on the machine moves one round, not the figure.
     let single_pass = |an: &Analyzer| {
         let t = Instant::now();
         for a in &articles {
@@ -60,10 +62,21 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     };
     let spans_only = analyzer.clone().with_attribution(false);
     let (mut single, mut bare) = (f64::MAX, f64::MAX);
-    for _ in 0..args.rounds {
-        single = single.min(single_pass(&analyzer));
-        bare = bare.min(single_pass(&spans_only));
+    let mut shares = Vec::with_capacity(args.rounds);
+    for round in 0..args.rounds {
+        let (with, without) = if round % 2 == 0 {
+            let w = single_pass(&analyzer);
+            (w, single_pass(&spans_only))
+        } else {
+            let wo = single_pass(&spans_only);
+            (single_pass(&analyzer), wo)
+        };
+        single = single.min(with);
+        bare = bare.min(without);
+        shares.push((with - without) / with);
     }
+    shares.sort_by(f64::total_cmp);
+    let share = shares[shares.len() / 2];
     let threads = rayon::current_num_threads();
     println!("model           {}", analyzer.model_name());
     println!(
@@ -85,8 +98,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         mb / single
     );
     println!(
-        "attribution     {:.1}% of analysis time (one at a time: {:.2} MB/s without it)",
-        100.0 * (single - bare) / single,
+        "attribution     {:.1}% of analysis time (median of {} interleaved pairs, {:.1}–{:.1}%; one at a time: {:.2} MB/s without it)",
+        100.0 * share,
+        shares.len(),
+        100.0 * shares[0],
+        100.0 * shares[shares.len() - 1],
         mb / bare
     );
     match peak_rss_mb() {

@@ -69,6 +69,28 @@ pub struct TrainArgs {
     /// held-out fold is scored, and for an encoder also used to tune the ensemble.
     #[arg(long, value_name = "N", conflicts_with = "cv")]
     pub holdout: Option<usize>,
+    /// Self-training (fast model): a folder of unlabelled articles (every .txt; repeat the flag
+    /// for more). A first model labels them with its predictions and the model is trained again
+    /// on both; under --cv each fold's first model is that fold's own.
+    #[arg(long, value_name = "DIR")]
+    pub unlabelled: Vec<PathBuf>,
+    /// Distillation: a folder of articleN.txt files whose --silver-labels another model wrote
+    /// (e.g. `rhetor predict` with the accurate tier). They are trained on, never held out or
+    /// scored; use with --holdout and a teacher that was trained without the held-out fold.
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "silver_labels",
+        conflicts_with = "cv"
+    )]
+    pub silver_articles: Option<PathBuf>,
+    /// The silver labels of --silver-articles (ID, technique, start, end).
+    #[arg(long, value_name = "FILE", requires = "silver_articles")]
+    pub silver_labels: Option<PathBuf>,
+    /// Self-training keeps only the first model's spans whose raw score (span probability ×
+    /// technique probability, before calibration) is at least this.
+    #[arg(long, value_name = "P", default_value_t = 0.0, requires = "unlabelled")]
+    pub silver_min_confidence: f32,
     #[command(flatten)]
     pub encoder: EncoderArgs,
 }
@@ -135,6 +157,7 @@ impl TrainArgs {
         fast.min_count = self.min_count;
         fast.tagger_seeds = self.tagger_seeds;
         fast.classifier_seeds = self.classifier_seeds;
+        fast.silver_min_confidence = self.silver_min_confidence;
         let e = &self.encoder;
         let neural = e.encoder.is_some() || e.from.is_some();
         let encoder = neural.then(|| EncoderConfig {
@@ -170,6 +193,12 @@ impl TrainArgs {
             holdout: self.holdout,
             cv: self.cv,
             cv_predictions: self.cv_predictions.clone(),
+            unlabelled: self.unlabelled.clone(),
+            silver: self
+                .silver_articles
+                .as_ref()
+                .zip(self.silver_labels.as_ref())
+                .map(|(a, l)| DataSet::new(a, l)),
             fast,
             encoder,
             trained_with: std::env::args().collect::<Vec<_>>().join(" "),

@@ -13,7 +13,8 @@ mod train;
 
 pub use rhetor_model::{Decode, Manifest, ModelError, ModelKind};
 pub use train::{
-    cross_validate, train, CvReport, FoldF1, LayoutScores, TrainOptions, REFLOW_SENTENCES,
+    cross_validate, silver_labels, train, CvReport, FoldF1, LayoutScores, TrainOptions,
+    REFLOW_SENTENCES,
 };
 
 use features::{Feat, Features};
@@ -337,6 +338,62 @@ mod tests {
         opts.tagger.epochs = 1;
         opts.classifier.epochs = 1;
         train(&articles, &labels, &opts, manifest())
+    }
+
+    /// Self-training: the teacher's predictions on an unlabelled article become silver labels under
+    /// that article's id, and the student learns from its words (its feature index grows).
+    #[test]
+    fn self_training_labels_the_unlabelled_and_learns_from_them() {
+        let text = "They are a gang of traitors.\nThe senator said it was a shameful surrender.\n";
+        let articles = vec![Article {
+            id: "1".into(),
+            doc: Document::new(text).unwrap(),
+        }];
+        let labels = vec![LabelRow {
+            id: "1".into(),
+            technique: Some(Technique::NameCallingLabeling),
+            span: Span::new(9, 27),
+            line: 0,
+        }];
+        let unlabelled = "Critics called them a gang of traitors.\nVoters met on Tuesday.\n";
+        let mut opts = TrainOptions {
+            min_count: 1,
+            classifier_seeds: 1,
+            ..TrainOptions::default()
+        };
+        opts.tagger.epochs = 10;
+        opts.classifier.epochs = 5;
+        let teacher = train(&articles, &labels, &opts, manifest());
+        let unl = vec![Article {
+            id: "u0:x".into(),
+            doc: Document::new(unlabelled).unwrap(),
+        }];
+        let silver = silver_labels(&teacher, &unl, 0.0);
+        assert!(silver_labels(&teacher, &unl, 1.01).is_empty());
+        assert!(!silver.is_empty(), "the teacher found nothing");
+        assert!(silver
+            .iter()
+            .all(|r| r.id == "u0:x" && r.technique.is_some()));
+        let gang = Span::new(22, 38); // "gang of traitors" in the unlabelled text
+        assert!(
+            silver
+                .iter()
+                .any(|r| r.span.start() < gang.end() && gang.start() < r.span.end()),
+            "{silver:?}"
+        );
+        let student = train(
+            &articles,
+            &labels,
+            &TrainOptions {
+                unlabelled: std::sync::Arc::new(unl),
+                ..opts
+            },
+            manifest(),
+        );
+        assert!(
+            student.params.tag_index.len() > teacher.params.tag_index.len(),
+            "the student's features are the teacher's: the unlabelled article was not trained on"
+        );
     }
 
     /// Found by fuzzing (`fuzz/fuzz_targets/model_fast.rs`): a payload with a valid checksum whose

@@ -31,6 +31,14 @@ pub struct TrainOptions {
     pub classifier_seeds: usize,
     /// Decoding settings stored in the model.
     pub decode: Decode,
+    /// Self-training: unlabelled articles that a first model (the teacher, trained on the labelled
+    /// ones) labels with its own predictions, after which the model is trained again on both. In
+    /// cross-validation each fold's teacher is that fold's model, so no held-out label reaches it.
+    #[serde(skip)]
+    pub unlabelled: std::sync::Arc<Vec<Article>>,
+    /// Self-training keeps only the teacher's spans whose raw decoder score is at least this.
+    #[serde(skip)]
+    pub silver_min_confidence: f32,
 }
 
 impl Default for TrainOptions {
@@ -52,6 +60,8 @@ impl Default for TrainOptions {
             seed: 42,
             classifier_seeds: 3,
             decode: Decode::default(),
+            unlabelled: Default::default(),
+            silver_min_confidence: 0.0,
         }
     }
 }
@@ -75,6 +85,19 @@ pub fn train(
     opts: &TrainOptions,
     manifest: Manifest,
 ) -> FastModel {
+    if !opts.unlabelled.is_empty() {
+        let plain = TrainOptions {
+            unlabelled: Default::default(),
+            ..opts.clone()
+        };
+        let teacher = train(articles, labels, &plain, manifest.clone());
+        let silver = silver_labels(&teacher, &opts.unlabelled, opts.silver_min_confidence);
+        let mut all = articles.to_vec();
+        all.extend(opts.unlabelled.iter().cloned());
+        let mut rows = labels.to_vec();
+        rows.extend(silver);
+        return train(&all, &rows, &plain, manifest);
+    }
     let mut by_id: HashMap<&str, Vec<&LabelRow>> = HashMap::new();
     for r in labels {
         by_id.entry(r.id.as_str()).or_default().push(r);
@@ -414,6 +437,29 @@ pub fn cross_validate(
 
 /// A fold model's held-out predictions under each decoding in `grid` (each article read once),
 /// and its TC rows (one technique per gold span row).
+/// A model's own predictions on `articles` at least `min_confidence` confident, decoded with its
+/// stored settings: the silver labels of self-training.
+pub fn silver_labels(
+    model: &FastModel,
+    articles: &[Article],
+    min_confidence: f32,
+) -> Vec<LabelRow> {
+    let d = model.decode();
+    articles
+        .par_iter()
+        .flat_map_iter(|a| {
+            let prep = Prepared::new(&a.doc);
+            let r = model.read(&prep);
+            let tags = r.tags();
+            rhetor_model::decode::detect(&prep, r.repetitions(), &tags, &r, &d)
+                .into_iter()
+                .filter(|det| det.confidence >= min_confidence)
+                .map(|det| LabelRow::predicted(&a.id, &det))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn held_out(
     model: &FastModel,
     test: &[&Article],

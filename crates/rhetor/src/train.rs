@@ -37,6 +37,11 @@ pub struct TrainConfig {
     /// Where to write the out-of-fold predictions of the cross-validation.
     pub cv_predictions: Option<PathBuf>,
 
+    /// Folders of unlabelled articles (every `.txt`) for self-training the fast model.
+    pub unlabelled: Vec<PathBuf>,
+    /// Silver labels another model (a teacher) wrote for other articles: trained on, never held
+    /// out or scored. The teacher must not have seen the held-out fold.
+    pub silver: Option<DataSet>,
     /// Options of the fast model.
     pub fast: crate::fast::TrainOptions,
     /// Fine-tune the encoder instead of fitting a fast model.
@@ -359,7 +364,35 @@ pub fn train(config: &TrainConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), 
         labels: labels.len(),
         seconds: t0.elapsed().as_secs_f64(),
     });
-    let (articles, held) = holdout_split(articles, config.holdout)?;
+    let (mut articles, held) = holdout_split(articles, config.holdout)?;
+    let mut labels = labels;
+    if let Some(set) = &config.silver {
+        if config.cv.is_some() {
+            return Err(invalid(
+                "--silver-labels with --cv: the model that wrote them has seen every fold; score \
+                 with --holdout (a teacher trained without that fold), or self-train fold by fold \
+                 with --unlabelled"
+                    .into(),
+            ));
+        }
+        let silver = corpus::read_articles(&set.articles)?;
+        let rows = corpus::read_labels(&set.labels)?;
+        corpus::check_labels(&rows, &set.labels, &silver)?;
+        let ids: HashSet<&str> = articles
+            .iter()
+            .chain(&held)
+            .map(|a| a.id.as_str())
+            .collect();
+        if let Some(a) = silver.iter().find(|a| ids.contains(a.id.as_str())) {
+            return Err(invalid(format!(
+                "article {} is both labelled and in --silver-articles {}",
+                a.id,
+                set.articles.display()
+            )));
+        }
+        articles.extend(silver);
+        labels.extend(rows);
+    }
     // The weight repeats a set's training articles; held-out articles are scored once.
     let articles: Vec<Article> = articles
         .into_iter()
@@ -369,9 +402,41 @@ pub fn train(config: &TrainConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), 
         })
         .collect();
     match &config.encoder {
+        Some(_) if !config.unlabelled.is_empty() => Err(invalid(
+            "--unlabelled self-trains the fast model; leave it out with --encoder".into(),
+        )),
         Some(e) => train_encoder(config, e, articles, held, labels, on),
         None => train_fast(config, articles, held, labels, on),
     }
+}
+
+/// Every `.txt` file of each folder, in name order, as an article whose id is `u{K}:{stem}` for
+/// the K-th folder (so no id can clash with a labelled article's).
+pub fn read_unlabelled(dirs: &[PathBuf]) -> Result<Vec<Article>, Error> {
+    let mut out = Vec::new();
+    for (k, dir) in dirs.iter().enumerate() {
+        let rd = std::fs::read_dir(dir).map_err(|e| rhetor_core::Error::io(dir, e))?;
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for entry in rd {
+            let path = entry.map_err(|e| rhetor_core::Error::io(dir, e))?.path();
+            if path.extension().is_some_and(|x| x == "txt") && path.is_file() {
+                let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+                files.push((format!("u{k}:{stem}"), path));
+            }
+        }
+        if files.is_empty() {
+            return Err(invalid(format!(
+                "--unlabelled {}: no .txt files",
+                dir.display()
+            )));
+        }
+        files.sort();
+        for (id, path) in files {
+            let doc = rhetor_core::Document::read(&path, rhetor_core::text::DEFAULT_MAX_BYTES)?;
+            out.push(Article { id, doc });
+        }
+    }
+    Ok(out)
 }
 
 /// Reads and checks every data set: their articles in order (each set in id order), each
@@ -434,6 +499,9 @@ fn train_fast(
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), Error> {
     let mut opts = config.fast.clone();
+    if !config.unlabelled.is_empty() {
+        opts.unlabelled = Arc::new(read_unlabelled(&config.unlabelled)?);
+    }
     let mut scores = BTreeMap::new();
     let mut calibration = None;
     if let Some(k) = config.cv {
@@ -468,7 +536,16 @@ fn train_fast(
     let t = Instant::now();
     let manifest = Manifest {
         trained_with: config.trained_with.clone(),
-        trained_on: format!("{} articles, {} label rows", articles.len(), labels.len()),
+        trained_on: if opts.unlabelled.is_empty() {
+            format!("{} articles, {} label rows", articles.len(), labels.len())
+        } else {
+            format!(
+                "{} articles, {} label rows; self-trained on {} unlabelled articles",
+                articles.len(),
+                labels.len(),
+                opts.unlabelled.len()
+            )
+        },
         scores,
         calibration,
         ..crate::fast::manifest()

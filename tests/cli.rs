@@ -418,6 +418,44 @@ fn self_training_and_distillation_train_and_refuse_leaks() {
     let on = trained_on(&d);
     assert!(on.starts_with("6 articles"), "{on}");
 
+    // Such a model's decoding and calibration come from its held-out fold, and a final model
+    // trained on every article takes them over.
+    let info = |m: &Path| -> serde_json::Value {
+        serde_json::from_str(&stdout(&rhetor(&["model-info", "--model", s(m)]))).unwrap()
+    };
+    let tuned = dir.join("tuned.rhm");
+    let silver_args = ["--silver-articles", s(&silver), "--silver-labels", s(&rows)];
+    let mut a = vec!["--holdout", "3", "--tune-decoding"];
+    a.extend_from_slice(&silver_args);
+    let o = train(&a, &tuned);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("cross-fitted"), "{}", stdout(&o));
+    let t = info(&tuned);
+    assert!(t["calibration"].is_object(), "{t}");
+    assert!(t["scores"]["holdout_si_f1"].is_number(), "{t}");
+    let fin = dir.join("final.rhm");
+    let mut a = vec!["--settings-from", s(&tuned)];
+    a.extend_from_slice(&silver_args);
+    let o = train(&a, &fin);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f = info(&fin);
+    assert_eq!(f["calibration"], t["calibration"]);
+    assert_eq!(
+        f["scores"]["settings_holdout_si_f1"],
+        t["scores"]["holdout_si_f1"]
+    );
+    assert!(
+        f["trained_on"]
+            .as_str()
+            .unwrap()
+            .contains("decoding and calibration from"),
+        "{f}"
+    );
+    // A fast model with no calibration cannot lend its settings.
+    let o = train(&["--settings-from", s(&d)], &fin);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no calibration"), "{}", stderr(&o));
+
     // Refused: silver labels under --cv (their teacher saw every fold), an empty folder of
     // unlabelled articles, and a silver article that is also a labelled one.
     let o = train(

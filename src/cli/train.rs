@@ -69,6 +69,11 @@ pub struct TrainArgs {
     /// held-out fold is scored, and for an encoder also used to tune the ensemble.
     #[arg(long, value_name = "N", conflicts_with = "cv")]
     pub holdout: Option<usize>,
+    /// Fast model with --holdout: choose the decoding (token threshold, second label) and fit the
+    /// confidence calibration on the held-out fold, as --cv does on out-of-fold predictions; the
+    /// fold's scores are then cross-fitted. For a model --cv cannot score (--silver-labels).
+    #[arg(long, requires = "holdout")]
+    pub tune_decoding: bool,
     /// Self-training (fast model): a folder of unlabelled articles (every .txt; repeat the flag
     /// for more). A first model labels them with its predictions and the model is trained again
     /// on both; under --cv each fold's first model is that fold's own.
@@ -134,14 +139,11 @@ pub struct EncoderArgs {
     /// seen that fold: train it with the same --holdout). Default: the built-in fast model.
     #[arg(long, value_name = "MODEL", requires = "neural")]
     pub fast: Option<PathBuf>,
-    /// Encoder, trained on every article (no --holdout): take the ensemble settings and confidence
-    /// calibration from this model (`accurate`: the built-in one), tuned on its own held-out fold.
-    #[arg(
-        long,
-        value_name = "accurate|MODEL",
-        requires = "neural",
-        conflicts_with = "holdout"
-    )]
+    /// A model trained on every article (no --holdout): take the settings and confidence
+    /// calibration of this model of the same kind, tuned on its own held-out fold. An encoder takes
+    /// the ensemble settings (`accurate`: the built-in model); a fast model its decoding (a model
+    /// written by `--holdout N --tune-decoding`).
+    #[arg(long, value_name = "accurate|MODEL", conflicts_with_all = ["holdout", "cv"])]
     pub settings_from: Option<PathBuf>,
 }
 
@@ -194,6 +196,12 @@ impl TrainArgs {
             cv: self.cv,
             cv_predictions: self.cv_predictions.clone(),
             unlabelled: self.unlabelled.clone(),
+            tune_decoding: self.tune_decoding,
+            fast_settings_from: if neural {
+                None
+            } else {
+                e.settings_from.clone()
+            },
             silver: self
                 .silver_articles
                 .as_ref()
@@ -304,8 +312,19 @@ impl Printer {
                     );
                 }
             }
-            Event::HeldOut { articles, scores } => {
+            Event::HeldOut {
+                articles,
+                scores,
+                tuned,
+            } => {
                 let (si, flc, tc) = (scores.si, scores.flc, scores.tc);
+                if let Some(d) = tuned {
+                    println!(
+                        "decoding chosen on the held-out fold: threshold {:.3} second_label {:.2} \
+                         (the scores below are cross-fitted: each half decoded as chosen on the other)",
+                        d.threshold, d.second_label
+                    );
+                }
                 println!(
                     "held-out fold ({articles} articles):\n  SI  P {:.4} R {:.4} F1 {:.4}\n  FLC F1 {:.4}\n  TC  micro-F1 {:.4}",
                     si.precision, si.recall, si.f1, flc.f1, tc.f1

@@ -13,8 +13,8 @@ mod train;
 
 pub use rhetor_model::{Decode, Manifest, ModelError, ModelKind};
 pub use train::{
-    cross_validate, silver_labels, train, CvReport, FoldF1, LayoutScores, TrainOptions,
-    REFLOW_SENTENCES,
+    cross_validate, silver_labels, train, tune_on_held, CvReport, FoldF1, HeldTuning, LayoutScores,
+    TrainOptions, REFLOW_SENTENCES,
 };
 
 use features::{Feat, Features};

@@ -435,8 +435,88 @@ pub fn cross_validate(
     }
 }
 
-/// A fold model's held-out predictions under each decoding in `grid` (each article read once),
-/// and its TC rows (one technique per gold span row).
+/// The decoding chosen on a held-out fold, for a model that has no cross-validation (one trained
+/// with silver labels, whose teacher saw every fold but this one).
+#[derive(Debug, Clone)]
+pub struct HeldTuning {
+    /// The best decoding on all held-out articles (by SI F1 + FLC F1 / 4, as in CV).
+    pub best: Decode,
+    /// Cross-fitted scores: each half of the fold decoded with the setting chosen on the other.
+    pub si: Prf,
+    /// See `si`.
+    pub flc: Prf,
+    /// TC micro-F1 on the gold spans (no decoding involved).
+    pub tc: Prf,
+    /// (raw confidence, right) of the spans under `best`, in two parts (the halves) for a
+    /// cross-fitted calibration.
+    pub confidences: Vec<Vec<(f32, bool)>>,
+}
+
+/// Chooses the decoding of `model` on `held` from `grid`, scoring it cross-fitted.
+pub fn tune_on_held(
+    model: &FastModel,
+    held: &[Article],
+    labels: &[LabelRow],
+    grid: &[Decode],
+) -> HeldTuning {
+    let halves: [Vec<&Article>; 2] = [0, 1].map(|h| {
+        held.iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == h)
+            .map(|(_, a)| a)
+            .collect()
+    });
+    let runs = [0, 1].map(|h| held_out(model, &halves[h], labels, grid));
+    let gold_of = |arts: &[&Article]| -> Vec<LabelRow> {
+        let ids: HashSet<&str> = arts.iter().map(|a| a.id.as_str()).collect();
+        labels
+            .iter()
+            .filter(|r| ids.contains(r.id.as_str()) && r.technique.is_some())
+            .cloned()
+            .collect()
+    };
+    let golds = [0, 1].map(|h| gold_of(&halves[h]));
+    let all_gold: Vec<LabelRow> = golds.concat();
+    let objective = |gold: &[LabelRow], pred: &[LabelRow]| {
+        score::si(gold, pred).f1 + score::flc(gold, pred).0.f1 / 4.0
+    };
+    let best_on = |parts: &[usize]| -> usize {
+        let gold: Vec<LabelRow> = parts.iter().flat_map(|&h| golds[h].clone()).collect();
+        (0..grid.len())
+            .max_by(|&a, &b| {
+                let pred = |g: usize| -> Vec<LabelRow> {
+                    parts.iter().flat_map(|&h| runs[h].0[g].clone()).collect()
+                };
+                objective(&gold, &pred(a)).total_cmp(&objective(&gold, &pred(b)))
+            })
+            .unwrap_or(0)
+    };
+    let crossed: Vec<LabelRow> = [0, 1]
+        .iter()
+        .flat_map(|&h| runs[h].0[best_on(&[1 - h])].clone())
+        .collect();
+    let best = best_on(&[0, 1]);
+    let tc_rows: Vec<LabelRow> = runs.iter().flat_map(|r| r.1.clone()).collect();
+    let hits = score::Hits::new(&all_gold);
+    let confidences = runs
+        .iter()
+        .map(|r| {
+            r.0[best]
+                .iter()
+                .zip(&r.2[best])
+                .map(|(row, &c)| (c, hits.right(row)))
+                .collect()
+        })
+        .collect();
+    HeldTuning {
+        best: grid[best],
+        si: score::si(&all_gold, &crossed),
+        flc: score::flc(&all_gold, &crossed).0,
+        tc: score::tc(&all_gold, &tc_rows).0,
+        confidences,
+    }
+}
+
 /// A model's own predictions on `articles` at least `min_confidence` confident, decoded with its
 /// stored settings: the silver labels of self-training.
 pub fn silver_labels(
@@ -460,6 +540,8 @@ pub fn silver_labels(
         .collect()
 }
 
+/// A fold model's held-out predictions under each decoding in `grid` (each article read once),
+/// and its TC rows (one technique per gold span row).
 fn held_out(
     model: &FastModel,
     test: &[&Article],

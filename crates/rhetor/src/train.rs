@@ -39,6 +39,12 @@ pub struct TrainConfig {
 
     /// Folders of unlabelled articles (every `.txt`) for self-training the fast model.
     pub unlabelled: Vec<PathBuf>,
+    /// Fast model with --holdout: choose the decoding and fit the calibration on the held-out
+    /// fold (scored cross-fitted), as `cv` does on out-of-fold predictions.
+    pub tune_decoding: bool,
+    /// Fast model with nothing held out: take the decoding and calibration of this fast model
+    /// (one of the same recipe, tuned on its held-out fold).
+    pub fast_settings_from: Option<PathBuf>,
     /// Silver labels another model (a teacher) wrote for other articles: trained on, never held
     /// out or scored. The teacher must not have seen the held-out fold.
     pub silver: Option<DataSet>,
@@ -156,6 +162,8 @@ pub enum Event<'a> {
         articles: usize,
         /// The scores.
         scores: &'a HeldOutScores,
+        /// The decoding chosen on the fold (`--tune-decoding`; the scores are then cross-fitted).
+        tuned: Option<Decode>,
     },
     /// A line of the encoder's training log.
     Encoder(&'a LogLine),
@@ -551,14 +559,68 @@ fn train_fast(
         ..crate::fast::manifest()
     };
     let mut model = crate::fast::train(&articles, &labels, &opts, manifest);
-    if !held.is_empty() {
+    if config.tune_decoding && held.is_empty() {
+        return Err(invalid(
+            "--tune-decoding chooses the decoding on the held-out fold: give --holdout".into(),
+        ));
+    }
+    if config.tune_decoding {
+        let grid = decode_grid(opts.decode, &[]);
+        let t = crate::fast::tune_on_held(&model, &held, &labels, &grid);
+        model.set_decode(t.best);
+        let s = HeldOutScores {
+            si: t.si,
+            flc: t.flc,
+            tc: t.tc,
+        };
+        on(Event::HeldOut {
+            articles: held.len(),
+            scores: &s,
+            tuned: Some(t.best),
+        });
+        let mut sc = std::mem::take(&mut model.manifest_mut().scores);
+        let cal = calibrate(&t.confidences, &mut sc, "holdout", on);
+        insert_scores(&mut sc, "holdout", s.si.f1, s.flc.f1, s.tc.f1);
+        let m = model.manifest_mut();
+        m.scores = sc;
+        m.calibration = Some(cal);
+    } else if !held.is_empty() {
         let s = score_fast(&model, &held, &labels);
         on(Event::HeldOut {
             articles: held.len(),
             scores: &s,
+            tuned: None,
         });
         let sc = &mut model.manifest_mut().scores;
         insert_scores(sc, "holdout", s.si.f1, s.flc.f1, s.tc.f1);
+    }
+    if let Some(p) = &config.fast_settings_from {
+        if !held.is_empty() || config.cv.is_some() {
+            return Err(invalid(
+                "--settings-from is for a model trained on every article; with --holdout or --cv \
+                 the decoding is chosen there"
+                    .into(),
+            ));
+        }
+        let tuned = load_fast(&Some(p.clone()))?;
+        let Some(cal) = tuned.manifest().calibration.clone() else {
+            return Err(invalid(format!(
+                "--settings-from {}: that model was not tuned on held-out articles (it has no calibration)",
+                p.display()
+            )));
+        };
+        model.set_decode(tuned.decode());
+        let m = model.manifest_mut();
+        m.calibration = Some(cal);
+        m.trained_on.push_str(&format!(
+            "; decoding and calibration from {} (tuned on its held-out fold)",
+            p.display()
+        ));
+        for (k, v) in &tuned.manifest().scores {
+            if let Some(rest) = k.strip_prefix("holdout") {
+                m.scores.insert(format!("settings_holdout{rest}"), *v);
+            }
+        }
     }
     let bytes = model.to_bytes();
     write_model(&config.out, &bytes)?;

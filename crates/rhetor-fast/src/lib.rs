@@ -317,8 +317,8 @@ mod tests {
     use linear::Sgd;
     use rhetor_core::corpus::{Article, LabelRow};
 
-    /// A model trained in a moment on two sentences.
-    fn tiny() -> FastModel {
+    /// Two sentences, one labelled span, and options that train in a moment.
+    fn two_sentences() -> (Vec<Article>, Vec<LabelRow>, TrainOptions) {
         let text = "They are a gang of traitors.\nThe senator said it was a shameful surrender.\n";
         let articles = vec![Article {
             id: "1".into(),
@@ -337,6 +337,12 @@ mod tests {
         };
         opts.tagger.epochs = 1;
         opts.classifier.epochs = 1;
+        (articles, labels, opts)
+    }
+
+    /// A model trained in a moment on two sentences.
+    fn tiny() -> FastModel {
+        let (articles, labels, opts) = two_sentences();
         train(&articles, &labels, &opts, manifest())
     }
 
@@ -344,23 +350,8 @@ mod tests {
     /// that article's id, and the student learns from its words (its feature index grows).
     #[test]
     fn self_training_labels_the_unlabelled_and_learns_from_them() {
-        let text = "They are a gang of traitors.\nThe senator said it was a shameful surrender.\n";
-        let articles = vec![Article {
-            id: "1".into(),
-            doc: Document::new(text).unwrap(),
-        }];
-        let labels = vec![LabelRow {
-            id: "1".into(),
-            technique: Some(Technique::NameCallingLabeling),
-            span: Span::new(9, 27),
-            line: 0,
-        }];
+        let (articles, labels, mut opts) = two_sentences();
         let unlabelled = "Critics called them a gang of traitors.\nVoters met on Tuesday.\n";
-        let mut opts = TrainOptions {
-            min_count: 1,
-            classifier_seeds: 1,
-            ..TrainOptions::default()
-        };
         opts.tagger.epochs = 10;
         opts.classifier.epochs = 5;
         let teacher = train(&articles, &labels, &opts, manifest());

@@ -603,24 +603,8 @@ fn train_fast(
             ));
         }
         let tuned = load_fast(&Some(p.clone()))?;
-        let Some(cal) = tuned.manifest().calibration.clone() else {
-            return Err(invalid(format!(
-                "--settings-from {}: that model was not tuned on held-out articles (it has no calibration)",
-                p.display()
-            )));
-        };
         model.set_decode(tuned.decode());
-        let m = model.manifest_mut();
-        m.calibration = Some(cal);
-        m.trained_on.push_str(&format!(
-            "; decoding and calibration from {} (tuned on its held-out fold)",
-            p.display()
-        ));
-        for (k, v) in &tuned.manifest().scores {
-            if let Some(rest) = k.strip_prefix("holdout") {
-                m.scores.insert(format!("settings_holdout{rest}"), *v);
-            }
-        }
+        take_tuned(model.manifest_mut(), tuned.manifest(), p, "decoding")?;
     }
     let bytes = model.to_bytes();
     write_model(&config.out, &bytes)?;
@@ -704,12 +688,6 @@ fn train_encoder(
 /// `model` itself has no held-out fold to be scored on.
 fn settings_from(mut model: NeuralModel, path: &Path) -> Result<NeuralModel, Error> {
     let tuned = load_encoder(path)?;
-    let Some(cal) = tuned.manifest().calibration.clone() else {
-        return Err(invalid(format!(
-            "--settings-from {}: that model was not tuned on a held-out fold (it has no calibration)",
-            path.display()
-        )));
-    };
     // The ensemble's four weights and thresholds; the window and batch stay this model's own.
     let (from, mut settings) = (tuned.settings(), model.settings());
     settings.span_weight = from.span_weight;
@@ -717,18 +695,35 @@ fn settings_from(mut model: NeuralModel, path: &Path) -> Result<NeuralModel, Err
     settings.threshold = from.threshold;
     settings.second_label = from.second_label;
     model.set_settings(settings);
-    let m = model.manifest_mut();
+    take_tuned(
+        model.manifest_mut(),
+        tuned.manifest(),
+        path,
+        "ensemble settings",
+    )?;
+    Ok(model)
+}
+
+/// The manifest side of `--settings-from`: the calibration of `tuned` (the model at `path`), a note
+/// of where `what` came from, and its held-out scores as `settings_holdout…`.
+fn take_tuned(m: &mut Manifest, tuned: &Manifest, path: &Path, what: &str) -> Result<(), Error> {
+    let Some(cal) = tuned.calibration.clone() else {
+        return Err(invalid(format!(
+            "--settings-from {}: that model was not tuned on a held-out fold (it has no calibration)",
+            path.display()
+        )));
+    };
     m.calibration = Some(cal);
     m.trained_on.push_str(&format!(
-        "; ensemble settings and calibration from {} (tuned on its held-out fold)",
+        "; {what} and calibration from {} (tuned on its held-out fold)",
         path.display()
     ));
-    for (k, v) in &tuned.manifest().scores {
+    for (k, v) in &tuned.scores {
         if let Some(rest) = k.strip_prefix("holdout") {
             m.scores.insert(format!("settings_holdout{rest}"), *v);
         }
     }
-    Ok(model)
+    Ok(())
 }
 
 /// Tunes the ensemble of `model` and `fast` on `held` and stores the chosen settings and the

@@ -507,6 +507,26 @@ fn train_fast(
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), Error> {
     let mut opts = config.fast.clone();
+    // Checked before training, which takes minutes.
+    if config.tune_decoding && held.is_empty() {
+        return Err(invalid(
+            "--tune-decoding chooses the decoding on the held-out fold: give --holdout".into(),
+        ));
+    }
+    let settings_source =
+        match &config.fast_settings_from {
+            Some(_) if !held.is_empty() || config.cv.is_some() => return Err(invalid(
+                "--settings-from is for a model trained on every article; with --holdout or --cv \
+                 the decoding is chosen there"
+                    .into(),
+            )),
+            Some(p) => {
+                let tuned = FastModel::load(p)?;
+                tuned_calibration(tuned.manifest(), p)?;
+                Some((p, tuned))
+            }
+            None => None,
+        };
     if !config.unlabelled.is_empty() {
         opts.unlabelled = Arc::new(read_unlabelled(&config.unlabelled)?);
     }
@@ -559,11 +579,6 @@ fn train_fast(
         ..crate::fast::manifest()
     };
     let mut model = crate::fast::train(&articles, &labels, &opts, manifest);
-    if config.tune_decoding && held.is_empty() {
-        return Err(invalid(
-            "--tune-decoding chooses the decoding on the held-out fold: give --holdout".into(),
-        ));
-    }
     if config.tune_decoding {
         let grid = decode_grid(opts.decode, &[]);
         let t = crate::fast::tune_on_held(&model, &held, &labels, &grid);
@@ -594,15 +609,7 @@ fn train_fast(
         let sc = &mut model.manifest_mut().scores;
         insert_scores(sc, "holdout", s.si.f1, s.flc.f1, s.tc.f1);
     }
-    if let Some(p) = &config.fast_settings_from {
-        if !held.is_empty() || config.cv.is_some() {
-            return Err(invalid(
-                "--settings-from is for a model trained on every article; with --holdout or --cv \
-                 the decoding is chosen there"
-                    .into(),
-            ));
-        }
-        let tuned = load_fast(&Some(p.clone()))?;
+    if let Some((p, tuned)) = settings_source {
         model.set_decode(tuned.decode());
         take_tuned(model.manifest_mut(), tuned.manifest(), p, "decoding")?;
     }
@@ -629,6 +636,21 @@ fn train_encoder(
     if opts.batch == 0 || opts.epochs == 0 {
         return Err(invalid("--batch and --epochs must be at least 1".into()));
     }
+    // Checked before fine-tuning, which takes an hour.
+    let settings_source =
+        match &e.settings_from {
+            Some(_) if !held.is_empty() => return Err(invalid(
+                "--settings-from is for a model trained on every article; with a held-out fold \
+                 the ensemble is tuned on it"
+                    .into(),
+            )),
+            Some(p) => {
+                let tuned = load_encoder(p)?;
+                tuned_calibration(tuned.manifest(), p)?;
+                Some((p, tuned))
+            }
+            None => None,
+        };
     let continued = match &e.from {
         Some(p) => {
             opts.start = Some(Arc::new(load_encoder(p)?));
@@ -662,17 +684,11 @@ fn train_encoder(
     on(Event::FineTuned {
         seconds: t.elapsed().as_secs_f64(),
     });
-    let model =
-        match (&e.settings_from, held.is_empty()) {
-            (Some(p), true) => settings_from(model, p)?,
-            (Some(_), false) => return Err(invalid(
-                "--settings-from is for a model trained on every article; with a held-out fold \
-                 the ensemble is tuned on it"
-                    .into(),
-            )),
-            (None, true) => model,
-            (None, false) => tune_model(model, fast, &held, &labels, on)?,
-        };
+    let model = match settings_source {
+        Some((p, tuned)) => settings_from(model, &tuned, p)?,
+        None if held.is_empty() => model,
+        None => tune_model(model, fast, &held, &labels, on)?,
+    };
     let bytes = model.to_bytes()?;
     write_model(&config.out, &bytes)?;
     on(Event::Wrote {
@@ -683,11 +699,14 @@ fn train_encoder(
     Ok(())
 }
 
-/// Gives `model` the ensemble settings and calibration of the tuned encoder model at `path`, and
+/// Gives `model` the ensemble settings and calibration of `tuned` (the encoder model at `path`), and
 /// records where they came from with that model's held-out scores (`settings_holdout…`), since
 /// `model` itself has no held-out fold to be scored on.
-fn settings_from(mut model: NeuralModel, path: &Path) -> Result<NeuralModel, Error> {
-    let tuned = load_encoder(path)?;
+fn settings_from(
+    mut model: NeuralModel,
+    tuned: &NeuralModel,
+    path: &Path,
+) -> Result<NeuralModel, Error> {
     // The ensemble's four weights and thresholds; the window and batch stay this model's own.
     let (from, mut settings) = (tuned.settings(), model.settings());
     settings.span_weight = from.span_weight;
@@ -707,13 +726,7 @@ fn settings_from(mut model: NeuralModel, path: &Path) -> Result<NeuralModel, Err
 /// The manifest side of `--settings-from`: the calibration of `tuned` (the model at `path`), a note
 /// of where `what` came from, and its held-out scores as `settings_holdout…`.
 fn take_tuned(m: &mut Manifest, tuned: &Manifest, path: &Path, what: &str) -> Result<(), Error> {
-    let Some(cal) = tuned.calibration.clone() else {
-        return Err(invalid(format!(
-            "--settings-from {}: that model was not tuned on a held-out fold (it has no calibration)",
-            path.display()
-        )));
-    };
-    m.calibration = Some(cal);
+    m.calibration = Some(tuned_calibration(tuned, path)?.clone());
     m.trained_on.push_str(&format!(
         "; {what} and calibration from {} (tuned on its held-out fold)",
         path.display()
@@ -724,6 +737,16 @@ fn take_tuned(m: &mut Manifest, tuned: &Manifest, path: &Path, what: &str) -> Re
         }
     }
     Ok(())
+}
+
+/// The calibration a `--settings-from` model must have: it shows the model was tuned on a fold.
+fn tuned_calibration<'a>(tuned: &'a Manifest, path: &Path) -> Result<&'a Calibration, Error> {
+    tuned.calibration.as_ref().ok_or_else(|| {
+        invalid(format!(
+            "--settings-from {}: that model was not tuned on a held-out fold (it has no calibration)",
+            path.display()
+        ))
+    })
 }
 
 /// Tunes the ensemble of `model` and `fast` on `held` and stores the chosen settings and the

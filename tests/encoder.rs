@@ -283,3 +283,90 @@ fn a_model_of_another_kind_format_or_version_is_refused_saying_what_to_do() {
     let o = rhetor(&["analyze", "--model", old.to_str().unwrap(), "-"]);
     assert_error(&o, "model format 1, this rhetor reads format 2; retrain it");
 }
+
+/// `tune --span-head` trains a span-level technique head over the encoder's span states on the
+/// articles outside the held-out fold, then tunes the ensemble on the fold; `--settings-from`
+/// trains it on every article and takes a tuned model's settings instead. The head is kept in the
+/// model file, named in the manifest, and used by `classify`. Runs on the tiny encoder of the fuzz
+/// seeds, so it needs no base weights.
+#[test]
+fn tune_trains_a_span_head_and_the_model_keeps_it() {
+    let tmp = TestDir::new();
+    let seed = std::fs::read(root().join("fuzz/seeds/model_accurate/tiny-file")).unwrap();
+    let tiny = tmp.write("tiny.rhn", &seed[1..]);
+    let Slice {
+        articles: dir,
+        labels,
+        gold,
+        ..
+    } = slice(&tmp, &Corpus::fixtures(), 6);
+    let (fold, all) = (tmp.join("fold.rhn"), tmp.join("all.rhn"));
+    let tune = |extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            "--model",
+            s(&tiny),
+            "--articles",
+            s(&dir),
+            "--labels",
+            s(&labels),
+            "--span-head",
+        ];
+        args.extend_from_slice(extra);
+        rhetor(&args)
+    };
+    let o = tune(&["--holdout", "3", "--out", s(&fold)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("trained the span head"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("held-out fold (2 articles)"),
+        "{}",
+        stdout(&o)
+    );
+    let info = |m: &Path| -> serde_json::Value {
+        let o = rhetor(&["model-info", "--model", s(m)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let on = info(&fold)["trained_on"].as_str().unwrap().to_string();
+    assert!(on.contains("span head trained on 4 articles"), "{on}");
+    // On every article, with the fold model's settings and calibration.
+    let o = tune(&["--settings-from", s(&fold), "--out", s(&all)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (mine, from) = (info(&all), info(&fold));
+    let on = mine["trained_on"].as_str().unwrap();
+    assert!(on.contains("span head trained on 6 articles"), "{on}");
+    assert!(on.contains("settings and calibration from"), "{on}");
+    assert_eq!(mine["calibration"], from["calibration"]);
+    // The head answers `classify`: with it the tiny model's techniques differ from without it.
+    let spans = tmp.write("spans.tsv", unlabelled(&gold));
+    let classify = |m: &Path| {
+        let out = tmp.join("tc.tsv");
+        let o = rhetor(&[
+            "classify",
+            "--model",
+            s(m),
+            "--articles",
+            s(&dir),
+            "--spans",
+            s(&spans),
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let (with, without) = (classify(&all), classify(&tiny));
+    assert_eq!(with.lines().count(), without.lines().count());
+    assert_ne!(with, without, "the span head changed no technique");
+    // Neither fold nor source: refused with what to give.
+    let o = tune(&[]);
+    assert!(!o.status.success());
+    let o = tune(&["--holdout", "3", "--settings-from", s(&fold)]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--settings-from"), "{}", stderr(&o));
+}

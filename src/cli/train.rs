@@ -332,6 +332,20 @@ impl Printer {
             }
             Event::Encoder(l) => print_log(l),
             Event::FineTuned { seconds } => eprintln!("fine-tuned in {seconds:.1}s"),
+            Event::SpanHead { done: 0, of } => {
+                self.pb = Some(super::progress(of, "encoding articles for the span head"));
+            }
+            Event::SpanHead { done, .. } => {
+                if let Some(pb) = &self.pb {
+                    pb.set_position(done as u64);
+                }
+            }
+            Event::SpanHeadTrained { seconds, loss } => {
+                if let Some(pb) = self.pb.take() {
+                    pb.finish_and_clear();
+                }
+                eprintln!("trained the span head in {seconds:.1}s (training loss {loss:.3})");
+            }
             Event::Tuning { done: 0, of } => {
                 self.pb = Some(super::progress(of, "encoding held-out articles"));
             }

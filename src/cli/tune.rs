@@ -18,8 +18,19 @@ pub struct TuneArgs {
     #[command(flatten)]
     pub gold: LabelsArg,
     /// The held-out fold: the last of every N articles, as `train --holdout N` left out.
-    #[arg(long, value_name = "N")]
-    pub holdout: usize,
+    #[arg(long, value_name = "N", required_unless_present = "settings_from")]
+    pub holdout: Option<usize>,
+    /// Take the ensemble settings and calibration from this encoder model (tuned on its own
+    /// held-out fold) instead of tuning: for a model trained on every article.
+    #[arg(long, value_name = "MODEL", conflicts_with = "holdout")]
+    pub settings_from: Option<PathBuf>,
+    /// First train a span-level technique head (over the encoder's span representation) on the
+    /// articles outside the held-out fold (every article with --settings-from).
+    #[arg(long)]
+    pub span_head: bool,
+    /// L2 penalty of the span head (on standardised features).
+    #[arg(long, value_name = "X", default_value_t = 0.05, requires = "span_head")]
+    pub span_head_l2: f64,
     /// The fast model to ensemble with (trained without the held-out fold). Default: built-in.
     #[arg(long, value_name = "MODEL")]
     pub fast: Option<PathBuf>,
@@ -38,8 +49,14 @@ pub fn run(args: &TuneArgs) -> Result<ExitCode> {
         labels: args.gold.labels.clone(),
         holdout: args.holdout,
         fast: args.fast.clone(),
+        span_head: args.span_head.then(|| rhetor::neural::HeadOptions {
+            l2: args.span_head_l2,
+            ..Default::default()
+        }),
+        settings_from: args.settings_from.clone(),
         stride: args.stride,
         out: args.out.clone(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let mut printer = Printer {
         pb: None,

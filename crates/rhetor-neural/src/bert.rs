@@ -154,6 +154,11 @@ pub struct Bert {
 }
 
 impl Bert {
+    /// Width of the hidden states.
+    pub fn hidden_size(&self) -> usize {
+        self.cfg.hidden_size
+    }
+
     /// Builds the encoder, creating or fetching its weights through `vb` under Hugging Face's names
     /// (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, …).
     pub fn new(cfg: &BertConfig, vb: VarBuilder, freeze_word: bool) -> Result<Bert> {

@@ -7,10 +7,12 @@
 pub mod bert;
 pub mod model;
 pub mod pieces;
+pub mod span_head;
 pub mod train;
 
 pub use bert::BertConfig;
 pub use model::{NeuralModel, PieceProbs, Settings};
+pub use span_head::{HeadOptions, SpanHead};
 pub use train::{train, TrainOptions};
 
 use rhetor_core::prepared::overlapping;

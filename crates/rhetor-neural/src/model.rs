@@ -2,6 +2,7 @@
 
 use crate::bert::{Bert, BertConfig};
 use crate::pieces::{owners, windows, Pieces};
+use crate::span_head::{self, PieceStates, SpanHead};
 use crate::NeuralError;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
@@ -10,6 +11,7 @@ use rhetor_core::Document;
 use rhetor_model::{container, Manifest, ModelKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokenizers::Tokenizer;
 
 pub use rhetor_model::{TechProbs, N_TECH};
@@ -41,6 +43,17 @@ impl Net {
     ) -> candle_core::Result<(Tensor, Tensor)> {
         let h = self.bert.forward(ids, mask, train)?;
         Ok((self.si.forward(&h)?, self.tc.forward(&h)?))
+    }
+
+    /// Final hidden states `[b, t, hidden]` with the tag and technique logits.
+    pub fn forward_states(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+    ) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let h = self.bert.forward(ids, mask, false)?;
+        let (si, tc) = (self.si.forward(&h)?, self.tc.forward(&h)?);
+        Ok((h, si, tc))
     }
 }
 
@@ -152,6 +165,10 @@ pub struct PieceProbs {
     pub tags: Vec<[f32; 3]>,
     /// Technique distribution per piece (softmax over the 14 techniques).
     pub techs: Vec<[f32; N_TECH]>,
+    /// The pieces' final hidden states, kept when the model has a span head.
+    pub states: Option<PieceStates>,
+    /// The model's span head: when set (with `states`), it gives a span's techniques.
+    pub head: Option<Arc<SpanHead>>,
 }
 
 /// The fine-tuned encoder, ready for inference.
@@ -162,6 +179,7 @@ pub struct NeuralModel {
     tokenizer: Tokenizer,
     tokenizer_json: String,
     net: Net,
+    span_head: Option<Arc<SpanHead>>,
     weights: HashMap<String, Tensor>,
     device: Device,
 }
@@ -228,6 +246,9 @@ impl NeuralModel {
             .collect::<candle_core::Result<_>>()?;
         let vb = VarBuilder::from_tensors(f32w.clone(), DType::F32, device);
         let net = Net::new(&config, vb, true)?;
+        let span_head = SpanHead::from_weights(&f32w, config.hidden_size)
+            .map_err(NeuralError::Other)?
+            .map(Arc::new);
         Ok(NeuralModel {
             manifest,
             settings,
@@ -235,6 +256,7 @@ impl NeuralModel {
             tokenizer,
             tokenizer_json,
             net,
+            span_head,
             weights: f32w,
             device: device.clone(),
         })
@@ -334,25 +356,75 @@ impl NeuralModel {
     /// most context.
     pub fn piece_probs(&self, doc: &Document) -> Result<PieceProbs, NeuralError> {
         let pieces = self.pieces(doc)?;
-        let (tags, techs) = infer(&self.net, &pieces, &self.settings, &self.device)?;
+        let keep = self.span_head.is_some();
+        let (tags, techs, states) = infer(&self.net, &pieces, &self.settings, &self.device, keep)?;
         Ok(PieceProbs {
             pieces,
             tags,
             techs,
+            states,
+            head: self.span_head.clone(),
         })
+    }
+
+    /// [`NeuralModel::piece_probs`] with the pieces' final hidden states, whether or not the model
+    /// has a span head (training one reads them).
+    pub fn piece_states(&self, doc: &Document) -> Result<(PieceProbs, PieceStates), NeuralError> {
+        let pieces = self.pieces(doc)?;
+        let (tags, techs, states) = infer(&self.net, &pieces, &self.settings, &self.device, true)?;
+        let states = states.unwrap_or(PieceStates {
+            dim: self.config.hidden_size,
+            hidden: Vec::new(),
+        });
+        let probs = PieceProbs {
+            pieces,
+            tags,
+            techs,
+            states: None,
+            head: None,
+        };
+        Ok((probs, states))
+    }
+
+    /// The span-level technique head, when the model has one.
+    pub fn span_head(&self) -> Option<&SpanHead> {
+        self.span_head.as_deref()
+    }
+
+    /// Gives the model a span-level technique head (stored with its weights), or removes it.
+    pub fn set_span_head(&mut self, head: Option<SpanHead>) -> Result<(), NeuralError> {
+        self.weights.remove(span_head::WEIGHT);
+        self.weights.remove(span_head::BIAS);
+        if let Some(h) = &head {
+            for (k, v) in h.to_weights()? {
+                self.weights.insert(k, v.to_device(&self.device)?);
+            }
+        }
+        self.span_head = head.map(Arc::new);
+        Ok(())
     }
 }
 
-/// Runs the network over a document's pieces in windows and merges the windows' outputs.
+/// Tag and technique probabilities per piece, and the pieces' final hidden states when asked.
+pub(crate) type Inferred = (Vec<[f32; 3]>, Vec<TechProbs>, Option<PieceStates>);
+
+/// Runs the network over a document's pieces in windows and merges the windows' outputs; with
+/// `keep_states`, also each piece's final hidden state (from the same window as its probabilities).
 pub(crate) fn infer(
     net: &Net,
     pieces: &Pieces,
     s: &Settings,
     device: &Device,
-) -> Result<(Vec<[f32; 3]>, Vec<TechProbs>), NeuralError> {
+    keep_states: bool,
+) -> Result<Inferred, NeuralError> {
     let n = pieces.len();
+    let dim = net.bert.hidden_size();
+    let mut states = keep_states.then(|| PieceStates {
+        dim,
+        hidden: vec![0f32; n * dim],
+    });
     if n == 0 {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), states));
     }
     let inner = s.window - 2;
     let wins = windows(n, inner, s.stride.min(inner), 0);
@@ -361,7 +433,11 @@ pub(crate) fn infer(
     let mut techs = vec![[0f32; N_TECH]; n];
     for (bi, chunk) in wins.chunks(s.batch.max(1)).enumerate() {
         let (ids, mask, t) = batch_tensors(&pieces.ids, chunk, device)?;
-        let (si, tc) = net.forward(&ids, &mask, false)?;
+        let (h, si, tc) = net.forward_states(&ids, &mask)?;
+        let h = match states {
+            Some(_) => Some(h.to_vec3::<f32>()?),
+            None => None,
+        };
         let si = candle_nn::ops::softmax_last_dim(&si)?.to_vec3::<f32>()?;
         let tc = candle_nn::ops::softmax_last_dim(&tc)?.to_vec3::<f32>()?;
         debug_assert_eq!(si[0].len(), t);
@@ -374,10 +450,13 @@ pub(crate) fn infer(
                 let pos = 1 + i - w.start;
                 tags[i].copy_from_slice(&si[j][pos]);
                 techs[i].copy_from_slice(&tc[j][pos]);
+                if let (Some(st), Some(h)) = (&mut states, &h) {
+                    st.hidden[i * dim..(i + 1) * dim].copy_from_slice(&h[j][pos]);
+                }
             }
         }
     }
-    Ok((tags, techs))
+    Ok((tags, techs, states))
 }
 
 /// `[CLS] pieces [SEP]` per window, padded to the longest: ids `[b, t]` (u32), mask `[b, t]` (f32).
@@ -405,8 +484,14 @@ pub(crate) fn batch_tensors(
     ))
 }
 
-/// Mean technique distribution over the pieces that overlap a span (uniform when none do).
+/// A span's technique distribution: the span head's when the model has one, else the mean
+/// distribution over the pieces that overlap the span (uniform when none do).
 pub fn span_techniques(probs: &PieceProbs, span: rhetor_core::Span) -> [f32; N_TECH] {
+    if let (Some(head), Some(states)) = (&probs.head, &probs.states) {
+        if let Some(x) = span_head::features(probs, states, span) {
+            return head.probs(&x);
+        }
+    }
     let r = overlapping(&probs.pieces.spans, span);
     if r.is_empty() {
         return [1.0 / N_TECH as f32; N_TECH];

@@ -621,11 +621,13 @@ fn validate(
     let gold_by = by_id(labels);
     for a in valid {
         let pieces = Pieces::new(tokenizer, &a.doc)?;
-        let (tags, techs) = infer(net, &pieces, s, device)?;
+        let (tags, techs, _) = infer(net, &pieces, s, device, false)?;
         let probs = PieceProbs {
             pieces,
             tags,
             techs,
+            states: None,
+            head: None,
         };
         for span in spans_from_pieces(&probs, 0.5) {
             pred_si.push(LabelRow {

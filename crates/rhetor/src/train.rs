@@ -12,7 +12,7 @@ use crate::model::calibration::{self, Calibration, ReliabilityBin};
 use crate::model::decode::Shape;
 use crate::model::{Manifest, ModelKind};
 use crate::neural::train::LogLine;
-use crate::neural::{NeuralError, NeuralModel, Settings};
+use crate::neural::{HeadOptions, NeuralError, NeuralModel, Settings};
 use crate::score::{self, Prf};
 use crate::tune::{tune as tune_ensemble, TuneReport};
 use crate::Error;
@@ -114,14 +114,22 @@ pub struct TuneConfig {
     pub articles: PathBuf,
     /// Labels TSV (ID, technique, start, end).
     pub labels: PathBuf,
-    /// The held-out fold: the last of every N articles.
-    pub holdout: usize,
+    /// The held-out fold: the last of every N articles (`None` with `settings_from`).
+    pub holdout: Option<usize>,
     /// The fast model to ensemble with (default: the built-in one).
     pub fast: Option<PathBuf>,
+    /// Train a span-level technique head on the articles outside the held-out fold (all of them
+    /// with `settings_from`) before tuning.
+    pub span_head: Option<HeadOptions>,
+    /// Take the ensemble settings and calibration from this model (tuned on its own held-out
+    /// fold) instead of tuning: for a model trained on every article.
+    pub settings_from: Option<PathBuf>,
     /// Pieces between the starts of consecutive windows at inference (default: the model's).
     pub stride: Option<usize>,
     /// Where to write the tuned model (default: over `model`).
     pub out: Option<PathBuf>,
+    /// The command line, appended to the model's `trained_with` (how it was made, step by step).
+    pub command: String,
 }
 
 /// SI, FLC and TC of a model on held-out articles.
@@ -171,6 +179,20 @@ pub enum Event<'a> {
     FineTuned {
         /// Seconds it took.
         seconds: f64,
+    },
+    /// Encoding articles to train the span head: `done` of `of` (0 first).
+    SpanHead {
+        /// Articles encoded.
+        done: usize,
+        /// Articles to encode.
+        of: usize,
+    },
+    /// The span head is trained.
+    SpanHeadTrained {
+        /// Seconds it took.
+        seconds: f64,
+        /// Its final training loss (cross-entropy per span).
+        loss: f32,
     },
     /// Encoding the held-out articles to tune the ensemble: `done` of `of` (0 first).
     Tuning {
@@ -796,7 +818,22 @@ pub fn tune(config: &TuneConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Er
     let articles = corpus::read_articles(&config.articles)?;
     let labels = corpus::read_labels(&config.labels)?;
     corpus::check_labels(&labels, &config.labels, &articles)?;
-    let (_, held) = holdout_split(articles, Some(config.holdout))?;
+    let source = match (&config.settings_from, config.holdout) {
+        (Some(p), None) => {
+            let tuned = load_encoder(p)?;
+            tuned_calibration(tuned.manifest(), p)?;
+            Some((p, tuned))
+        }
+        (None, Some(_)) => None,
+        _ => {
+            return Err(invalid(
+                "tune needs either --holdout N (tune on that fold) or --settings-from MODEL \
+                 (a model trained on every article)"
+                    .into(),
+            ))
+        }
+    };
+    let (train_set, held) = holdout_split(articles, config.holdout)?;
     let t = Instant::now();
     let mut model = NeuralModel::load(&config.model)?;
     if let Some(stride) = config.stride {
@@ -810,7 +847,33 @@ pub fn tune(config: &TuneConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Er
         model.set_settings(Settings { stride, ..s });
     }
     let fast = load_fast(&config.fast)?;
-    let model = tune_model(model, fast, &held, &labels, on)?;
+    if !config.command.is_empty() {
+        let m = model.manifest_mut();
+        m.trained_with = format!("{}; then {}", m.trained_with, config.command);
+    }
+    if let Some(opts) = &config.span_head {
+        let th = Instant::now();
+        let of = train_set.len();
+        on(Event::SpanHead { done: 0, of });
+        let (head, loss) =
+            rhetor_neural::span_head::train_head(&model, &train_set, &labels, opts, &mut |done| {
+                on(Event::SpanHead { done, of })
+            })?;
+        model.set_span_head(Some(head))?;
+        let note = format!(
+            "; span head trained on {of} articles (L2 {}, {} steps)",
+            opts.l2, opts.steps
+        );
+        model.manifest_mut().trained_on.push_str(&note);
+        on(Event::SpanHeadTrained {
+            seconds: th.elapsed().as_secs_f64(),
+            loss,
+        });
+    }
+    let model = match source {
+        Some((p, tuned)) => settings_from(model, &tuned, p)?,
+        None => tune_model(model, fast, &held, &labels, on)?,
+    };
     let out = config.out.as_ref().unwrap_or(&config.model);
     let bytes = model.to_bytes()?;
     write_model(out, &bytes)?;

@@ -144,6 +144,9 @@ pub fn features(probs: &PieceProbs, states: &PieceStates, span: Span) -> Option<
     Some(x)
 }
 
+/// Training examples of one article: features (`n_features` a row) and technique indices.
+type Examples = (Vec<f32>, Vec<u32>);
+
 /// How the head is trained.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadOptions {
@@ -191,7 +194,7 @@ pub fn train_head(
     // Articles in small parallel groups: the encoder uses every core itself, and the states of a
     // whole corpus would not fit in memory at once.
     for (gi, group) in articles.chunks(4).enumerate() {
-        let rows: Vec<Result<(Vec<f32>, Vec<u32>), NeuralError>> = group
+        let rows: Vec<Result<Examples, NeuralError>> = group
             .par_iter()
             .map(|a| {
                 let gold = by_id.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);

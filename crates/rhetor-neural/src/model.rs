@@ -355,9 +355,24 @@ impl NeuralModel {
     /// documents are read in overlapping windows; each piece takes the window where it has the
     /// most context.
     pub fn piece_probs(&self, doc: &Document) -> Result<PieceProbs, NeuralError> {
+        self.read_pieces(doc, self.span_head.is_some())
+    }
+
+    /// [`NeuralModel::piece_probs`] with the pieces' final hidden states (`states`), whether or
+    /// not the model has a span head (training one reads them).
+    pub fn piece_states(&self, doc: &Document) -> Result<PieceProbs, NeuralError> {
+        self.read_pieces(doc, true)
+    }
+
+    fn read_pieces(&self, doc: &Document, keep_states: bool) -> Result<PieceProbs, NeuralError> {
         let pieces = self.pieces(doc)?;
-        let keep = self.span_head.is_some();
-        let (tags, techs, states) = infer(&self.net, &pieces, &self.settings, &self.device, keep)?;
+        let (tags, techs, states) = infer(
+            &self.net,
+            &pieces,
+            &self.settings,
+            &self.device,
+            keep_states,
+        )?;
         Ok(PieceProbs {
             pieces,
             tags,
@@ -365,25 +380,6 @@ impl NeuralModel {
             states,
             head: self.span_head.clone(),
         })
-    }
-
-    /// [`NeuralModel::piece_probs`] with the pieces' final hidden states, whether or not the model
-    /// has a span head (training one reads them).
-    pub fn piece_states(&self, doc: &Document) -> Result<(PieceProbs, PieceStates), NeuralError> {
-        let pieces = self.pieces(doc)?;
-        let (tags, techs, states) = infer(&self.net, &pieces, &self.settings, &self.device, true)?;
-        let states = states.unwrap_or(PieceStates {
-            dim: self.config.hidden_size,
-            hidden: Vec::new(),
-        });
-        let probs = PieceProbs {
-            pieces,
-            tags,
-            techs,
-            states: None,
-            head: None,
-        };
-        Ok((probs, states))
     }
 
     /// The span-level technique head, when the model has one.
@@ -434,10 +430,7 @@ pub(crate) fn infer(
     for (bi, chunk) in wins.chunks(s.batch.max(1)).enumerate() {
         let (ids, mask, t) = batch_tensors(&pieces.ids, chunk, device)?;
         let (h, si, tc) = net.forward_states(&ids, &mask)?;
-        let h = match states {
-            Some(_) => Some(h.to_vec3::<f32>()?),
-            None => None,
-        };
+        let h = states.is_some().then(|| h.to_vec3::<f32>()).transpose()?;
         let si = candle_nn::ops::softmax_last_dim(&si)?.to_vec3::<f32>()?;
         let tc = candle_nn::ops::softmax_last_dim(&tc)?.to_vec3::<f32>()?;
         debug_assert_eq!(si[0].len(), t);
@@ -487,8 +480,8 @@ pub(crate) fn batch_tensors(
 /// A span's technique distribution: the span head's when the model has one, else the mean
 /// distribution over the pieces that overlap the span (uniform when none do).
 pub fn span_techniques(probs: &PieceProbs, span: rhetor_core::Span) -> [f32; N_TECH] {
-    if let (Some(head), Some(states)) = (&probs.head, &probs.states) {
-        if let Some(x) = span_head::features(probs, states, span) {
+    if let Some(head) = &probs.head {
+        if let Some(x) = span_head::features(probs, span) {
             return head.probs(&x);
         }
     }

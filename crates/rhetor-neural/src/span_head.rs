@@ -117,9 +117,10 @@ fn softmax(mut z: TechProbs) -> TechProbs {
     z.map(|v| v / s)
 }
 
-/// A span's features from its document's piece probabilities and states; `None` when the span
-/// covers no wordpiece (only spaces, say).
-pub fn features(probs: &PieceProbs, states: &PieceStates, span: Span) -> Option<Vec<f32>> {
+/// A span's features from its document's piece probabilities and states; `None` when the states
+/// were not kept or the span covers no wordpiece (only spaces, say).
+pub fn features(probs: &PieceProbs, span: Span) -> Option<Vec<f32>> {
+    let states = probs.states.as_ref()?;
     let r = overlapping(&probs.pieces.spans, span);
     if r.is_empty() || states.hidden.len() < r.end * states.dim {
         return None;
@@ -201,11 +202,11 @@ pub fn train_head(
                 if gold.is_empty() {
                     return Ok((Vec::new(), Vec::new()));
                 }
-                let (probs, states) = model.piece_states(&a.doc)?;
+                let probs = model.piece_states(&a.doc)?;
                 let mut x = Vec::new();
                 let mut y = Vec::new();
                 for r in gold {
-                    if let (Some(v), Some(t)) = (features(&probs, &states, r.span), r.technique) {
+                    if let (Some(v), Some(t)) = (features(&probs, r.span), r.technique) {
                         x.extend(v);
                         y.push(t.index() as u32);
                     }

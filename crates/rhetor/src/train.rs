@@ -666,11 +666,7 @@ fn train_encoder(
                  the ensemble is tuned on it"
                     .into(),
             )),
-            Some(p) => {
-                let tuned = load_encoder(p)?;
-                tuned_calibration(tuned.manifest(), p)?;
-                Some((p, tuned))
-            }
+            Some(p) => Some((p, load_tuned(p)?)),
             None => None,
         };
     let continued = match &e.from {
@@ -761,6 +757,13 @@ fn take_tuned(m: &mut Manifest, tuned: &Manifest, path: &Path, what: &str) -> Re
     Ok(())
 }
 
+/// Loads the encoder `--settings-from` names and checks that it was tuned on a held-out fold.
+fn load_tuned(path: &Path) -> Result<NeuralModel, Error> {
+    let tuned = load_encoder(path)?;
+    tuned_calibration(tuned.manifest(), path)?;
+    Ok(tuned)
+}
+
 /// The calibration a `--settings-from` model must have: it shows the model was tuned on a fold.
 fn tuned_calibration<'a>(tuned: &'a Manifest, path: &Path) -> Result<&'a Calibration, Error> {
     tuned.calibration.as_ref().ok_or_else(|| {
@@ -818,13 +821,15 @@ pub fn tune(config: &TuneConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Er
     let articles = corpus::read_articles(&config.articles)?;
     let labels = corpus::read_labels(&config.labels)?;
     corpus::check_labels(&labels, &config.labels, &articles)?;
-    let source = match (&config.settings_from, config.holdout) {
-        (Some(p), None) => {
-            let tuned = load_encoder(p)?;
-            tuned_calibration(tuned.manifest(), p)?;
-            Some((p, tuned))
-        }
-        (None, Some(_)) => None,
+    // The last step's inputs are loaded first, so a wrong path fails before the span head's minutes
+    // of training.
+    enum Last<'p> {
+        Take(&'p Path, Box<NeuralModel>),
+        Tune(Arc<FastModel>),
+    }
+    let last = match (&config.settings_from, config.holdout) {
+        (Some(p), None) => Last::Take(p, Box::new(load_tuned(p)?)),
+        (None, Some(_)) => Last::Tune(load_fast(&config.fast)?),
         _ => {
             return Err(invalid(
                 "tune needs either --holdout N (tune on that fold) or --settings-from MODEL \
@@ -846,7 +851,6 @@ pub fn tune(config: &TuneConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Er
         }
         model.set_settings(Settings { stride, ..s });
     }
-    let fast = load_fast(&config.fast)?;
     if !config.command.is_empty() {
         let m = model.manifest_mut();
         m.trained_with = format!("{}; then {}", m.trained_with, config.command);
@@ -870,9 +874,9 @@ pub fn tune(config: &TuneConfig, on: &mut dyn FnMut(Event<'_>)) -> Result<(), Er
             loss,
         });
     }
-    let model = match source {
-        Some((p, tuned)) => settings_from(model, &tuned, p)?,
-        None => tune_model(model, fast, &held, &labels, on)?,
+    let model = match last {
+        Last::Take(p, tuned) => settings_from(model, &tuned, p)?,
+        Last::Tune(fast) => tune_model(model, fast, &held, &labels, on)?,
     };
     let out = config.out.as_ref().unwrap_or(&config.model);
     let bytes = model.to_bytes()?;

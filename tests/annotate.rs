@@ -458,9 +458,9 @@ fn fast_puts_another_fast_model_beside_the_encoder_and_is_refused_without_one() 
     // A fast model trained 1 epoch on 3 articles reads these articles differently from the
     // shipped one, so the ensemble's rows change.
     assert_ne!(shipped, swapped);
-    // The built-in fast model as a file gives back the shipped ensemble exactly.
+    // The built-in partner as a file gives back the shipped ensemble exactly.
     let builtin = tmp.join("builtin.rhm");
-    std::fs::write(&builtin, include_bytes!("../models/fast.rhm")).unwrap();
+    std::fs::write(&builtin, include_bytes!("../models/partner.rhm")).unwrap();
     assert_eq!(shipped, predict(&["--fast", s(&builtin)], "same.tsv"));
     // A fast model alone has no ensemble to change.
     let o = rhetor(&[

@@ -68,12 +68,12 @@ pub struct JsonArg {
 /// `--model`, shared by every command that analyses.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArg {
-    /// `accurate` (built in, the default: fine-tuned encoder + fast model), `fast` (built in,
-    /// megabytes per second for bulk work), or a model file written by `rhetor train`.
+    /// `accurate` (built in, the default: fine-tuned encoder + its fast partner), `fast` (built
+    /// in, megabytes per second for bulk work), or a model file written by `rhetor train`.
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
     /// With an encoder model (`accurate`, the default, or an encoder file): the fast model file
-    /// to ensemble it with, in place of the built-in one.
+    /// to ensemble it with, in place of the built-in partner.
     #[arg(long, value_name = "PATH")]
     pub fast: Option<PathBuf>,
 }

@@ -136,7 +136,7 @@ pub struct EncoderArgs {
     #[arg(long, value_name = "N", requires = "neural")]
     pub max_steps: Option<usize>,
     /// Encoder: the fast model to ensemble with when tuning on the held-out fold (it must not have
-    /// seen that fold: train it with the same --holdout). Default: the built-in fast model.
+    /// seen that fold: train it with the same --holdout). Default: the built-in partner.
     #[arg(long, value_name = "MODEL", requires = "neural")]
     pub fast: Option<PathBuf>,
     /// A model trained on every article (no --holdout): take the settings and confidence

@@ -31,7 +31,8 @@ pub struct TuneArgs {
     /// L2 penalty of the span head (on standardised features).
     #[arg(long, value_name = "X", default_value_t = 0.05, requires = "span_head")]
     pub span_head_l2: f64,
-    /// The fast model to ensemble with (trained without the held-out fold). Default: built-in.
+    /// The fast model to ensemble with (trained without the held-out fold). Default: the
+    /// built-in partner.
     #[arg(long, value_name = "MODEL")]
     pub fast: Option<PathBuf>,
     /// Pieces between the starts of consecutive windows at inference (default: the model's).

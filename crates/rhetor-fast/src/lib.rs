@@ -83,9 +83,21 @@ impl FastModel {
         params
             .check()
             .map_err(|e| ModelError::Payload(origin.into(), e.into()))?;
-        params.sent_index.rebuild();
-        params.tag_index.rebuild();
-        params.clf_index.rebuild();
+        // The tables are independent and a third of the load time (the distilled model has over
+        // a million features): build them side by side.
+        let Params {
+            sent_index,
+            tag_index,
+            clf_index,
+            ..
+        } = &mut params;
+        rayon::join(
+            || tag_index.rebuild(),
+            || {
+                clf_index.rebuild();
+                sent_index.rebuild();
+            },
+        );
         Ok(FastModel { manifest, params })
     }
 

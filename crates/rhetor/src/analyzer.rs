@@ -10,25 +10,42 @@ use rhetor_neural::{NeuralError, NeuralModel};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-/// The fast model, trained by `rhetor train` on the PTC train set and embedded in the binary, so
+/// The fast tier (`--model fast`), trained by `rhetor train` on the PTC train set plus the
+/// accurate tier's silver labels on unlabelled news (distillation), and embedded in the binary, so
 /// rhetor works offline from any directory.
 pub static DEFAULT_MODEL_BYTES: &[u8] = include_bytes!("../../../models/fast.rhm");
 
+/// The accurate tier's fast partner: a fast model trained on the gold labels only. The distilled
+/// fast tier is better alone but a worse partner (it learned the encoder's mistakes, so the two
+/// no longer cover for each other; BENCHMARKS.md, "Distillation").
+pub static PARTNER_MODEL_BYTES: &[u8] = include_bytes!("../../../models/partner.rhm");
+
 /// The accurate tier's fine-tuned encoder (`rhetor train --encoder`), embedded likewise; it is
-/// ensembled with the built-in fast model.
+/// ensembled with the built-in partner.
 pub static ACCURATE_MODEL_BYTES: &[u8] = include_bytes!("../../../models/accurate.rhn");
 
-/// The built-in fast model, decoded once per process and shared.
+/// The built-in fast tier, decoded once per process and shared.
 pub fn builtin_fast() -> Result<Arc<FastModel>, ModelError> {
     static FAST: OnceLock<Arc<FastModel>> = OnceLock::new();
-    if let Some(m) = FAST.get() {
+    decode_once(&FAST, DEFAULT_MODEL_BYTES, "<built-in fast model>")
+}
+
+/// The built-in partner of the accurate tier's encoder, decoded once per process and shared.
+pub fn builtin_partner() -> Result<Arc<FastModel>, ModelError> {
+    static PARTNER: OnceLock<Arc<FastModel>> = OnceLock::new();
+    decode_once(&PARTNER, PARTNER_MODEL_BYTES, "<built-in partner model>")
+}
+
+fn decode_once(
+    cell: &OnceLock<Arc<FastModel>>,
+    bytes: &[u8],
+    origin: &str,
+) -> Result<Arc<FastModel>, ModelError> {
+    if let Some(m) = cell.get() {
         return Ok(m.clone());
     }
-    let m = Arc::new(FastModel::from_bytes(
-        DEFAULT_MODEL_BYTES,
-        "<built-in fast model>",
-    )?);
-    Ok(FAST.get_or_init(|| m).clone())
+    let m = Arc::new(FastModel::from_bytes(bytes, origin)?);
+    Ok(cell.get_or_init(|| m).clone())
 }
 
 /// Errors from the library facade.
@@ -67,12 +84,12 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    /// The shipped default: the accurate tier (fine-tuned encoder ensembled with the fast model).
+    /// The shipped default: the accurate tier (fine-tuned encoder ensembled with its partner).
     pub fn load_default() -> Result<Analyzer, Error> {
         let neural = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "<built-in accurate model>")?;
         Ok(Analyzer::new(Ensemble::accurate(
             Arc::new(neural),
-            builtin_fast()?,
+            builtin_partner()?,
         )))
     }
 
@@ -82,7 +99,7 @@ impl Analyzer {
     }
 
     /// A model file written by `rhetor train`: a fast model, or an encoder (`--encoder`), which is
-    /// ensembled with the built-in fast model.
+    /// ensembled with the built-in partner.
     pub fn load(path: &Path) -> Result<Analyzer, Error> {
         let bytes =
             std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))?;
@@ -91,7 +108,7 @@ impl Analyzer {
         Ok(Analyzer::new(match manifest.kind {
             ModelKind::Encoder => Ensemble::accurate(
                 Arc::new(NeuralModel::from_bytes(&bytes, &origin)?),
-                builtin_fast()?,
+                builtin_partner()?,
             ),
             ModelKind::Fast => Ensemble::fast(Arc::new(FastModel::from_bytes(&bytes, &origin)?)),
             found => {
@@ -106,7 +123,7 @@ impl Analyzer {
     }
 
     /// Ensembles this analyzer's encoder with another fast model (a file written by `rhetor
-    /// train`) in place of the built-in one: after retraining the fast tier on a desk's own
+    /// train`) in place of the built-in partner: after retraining the fast tier on a desk's own
     /// corrections, or to score an encoder beside a fast model that never saw the test articles.
     /// An analyzer without an encoder has no ensemble to change: that is an error.
     pub fn with_fast_model(self, path: &Path) -> Result<Analyzer, Error> {

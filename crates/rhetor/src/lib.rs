@@ -32,7 +32,10 @@ mod analyzer;
 pub mod ensemble;
 mod language;
 pub mod tune;
-pub use analyzer::{builtin_fast, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES};
+pub use analyzer::{
+    builtin_fast, builtin_partner, Analyzer, Error, ACCURATE_MODEL_BYTES, DEFAULT_MODEL_BYTES,
+    PARTNER_MODEL_BYTES,
+};
 pub use ensemble::{Ensemble, Mixing};
 pub mod annotate;
 pub mod batch;

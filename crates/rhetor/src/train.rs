@@ -372,7 +372,7 @@ fn write_model(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 fn load_fast(path: &Option<PathBuf>) -> Result<Arc<FastModel>, Error> {
     Ok(match path {
         Some(p) => Arc::new(FastModel::load(p)?),
-        None => crate::builtin_fast()?,
+        None => crate::builtin_partner()?,
     })
 }
 

@@ -4,7 +4,7 @@
 
 use rhetor::ensemble::{Ensemble, Mixing};
 use rhetor::Prepared;
-use rhetor::{builtin_fast, Analyzer, Document};
+use rhetor::{builtin_fast, builtin_partner, Analyzer, Document};
 
 fn sample() -> String {
     std::fs::read_to_string(concat!(
@@ -31,7 +31,7 @@ fn mixing_weight_zero_is_the_fast_model() {
         ..m
     };
     let mixed = readings.detect(&zero);
-    let fast = builtin_fast().unwrap().predict_with(&doc, &zero.decode);
+    let fast = builtin_partner().unwrap().predict_with(&doc, &zero.decode);
     let key = |v: &[rhetor::Detection]| v.iter().map(|d| (d.span, d.technique)).collect::<Vec<_>>();
     assert!(!fast.is_empty());
     assert_eq!(key(&mixed), key(&fast));
@@ -64,6 +64,27 @@ fn the_fast_ensemble_is_the_fast_model() {
             (y.span, y.technique, cal.apply(y.confidence))
         );
     }
+}
+
+/// The accurate tier's partner is its own model, not the (distilled) fast tier: the two tiers
+/// load different models, and the fast tier alone is the built-in fast model.
+#[test]
+fn the_accurate_tier_is_ensembled_with_its_partner_not_the_fast_tier() {
+    let acc = Analyzer::load_default().unwrap();
+    let fast = Analyzer::load_fast().unwrap();
+    assert!(std::ptr::eq(acc.fast_model(), &*builtin_partner().unwrap()));
+    assert!(std::ptr::eq(fast.fast_model(), &*builtin_fast().unwrap()));
+    // Different models read the same article differently.
+    let doc = Document::new(sample()).unwrap();
+    let key = |v: Vec<rhetor::Detection>| {
+        v.into_iter()
+            .map(|d| (d.span, d.technique))
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(
+        key(builtin_partner().unwrap().predict(&doc)),
+        key(builtin_fast().unwrap().predict(&doc))
+    );
 }
 
 #[test]

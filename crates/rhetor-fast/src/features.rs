@@ -376,6 +376,14 @@ impl<'a> Features<'a> {
         }
     }
 
+    /// Does any of the raw forms of `w` pass `test`? ([`Features::words`] without allocating.)
+    pub fn any_word(&self, w: &Words, test: impl Fn(&str) -> bool) -> bool {
+        match w {
+            Words::Tokens(r) => self.raw[r.clone()].iter().any(|t| test(t)),
+            Words::Span(s) => test(self.prep.doc().slice(*s)),
+        }
+    }
+
     /// The text an explanation shows for `w`.
     pub fn words_text(&self, w: &Words) -> String {
         self.words(w).join(" ")

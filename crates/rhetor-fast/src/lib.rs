@@ -251,23 +251,24 @@ impl FastReading<'_> {
                     let w = m.weights(row);
                     lift += w[c] - w.iter().sum::<f32>() / w.len() as f32;
                 }
-                if lift <= 0.0 {
-                    return None;
-                }
-                // Function words and punctuation explain nothing to a reader.
-                let telling = self.f.words(&words).iter().any(|t| {
-                    t.split(' ').any(|w| {
-                        w.chars().any(char::is_alphanumeric) && !decode::is_function_word(w)
-                    })
-                });
-                telling.then_some((lift / n, words))
+                (lift > 0.0).then_some((lift / n, words))
             })
             .collect();
+        // Stable, so equal lifts keep the features' order.
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut out: Vec<String> = Vec::new();
         for (_, w) in scored {
             if out.len() == k {
                 break;
+            }
+            // Function words and punctuation explain nothing to a reader. Tested here, on the
+            // strongest few, rather than on every feature of the sentence.
+            let telling = self.f.any_word(&w, |t| {
+                t.split(' ')
+                    .any(|w| w.chars().any(char::is_alphanumeric) && !decode::is_function_word(w))
+            });
+            if !telling {
+                continue;
             }
             let t = self.f.words_text(&w);
             if !out.iter().any(|o| o.eq_ignore_ascii_case(&t)) {

@@ -4,6 +4,7 @@
 
 use crate::{Classifier, Repetitions, TagProbs, TechProbs};
 use rhetor_core::{Detection, Prepared, Span, Technique, TokenKind};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -103,23 +104,28 @@ impl Shape {
     }
 }
 
-/// Lower-cased English function words, sorted (`data/function-words.txt`).
-fn function_words() -> &'static [&'static str] {
-    static L: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+/// Lower-cased English function words (`data/function-words.txt`), and the longest one's length.
+/// A hash set, not a binary search: explanations ask this of every word they show, and the
+/// decoder of every token at a span's edge.
+fn function_words() -> &'static (FxHashSet<&'static str>, usize) {
+    static L: std::sync::OnceLock<(FxHashSet<&'static str>, usize)> = std::sync::OnceLock::new();
     L.get_or_init(|| {
-        let mut v: Vec<&str> =
+        let set: FxHashSet<&str> =
             rhetor_core::sentence::word_list(include_str!("../data/function-words.txt")).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+        let longest = set.iter().map(|w| w.len()).max().unwrap_or(0);
+        (set, longest)
     })
 }
 
 /// Is this word (any case) an English function word ("the", "of", "is")?
 pub fn is_function_word(word: &str) -> bool {
-    let words = function_words();
+    let (words, longest) = function_words();
+    // ASCII lower-casing keeps the length (other scripts' may not: the Kelvin sign becomes "k").
+    if word.len() > *longest && word.is_ascii() {
+        return false;
+    }
     if !word.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
-        return words.binary_search(&word).is_ok();
+        return words.contains(word);
     }
     // Lower-cased on the stack: explanations ask this of every word of a sentence.
     let mut buf = [0u8; 24];
@@ -128,9 +134,9 @@ pub fn is_function_word(word: &str) -> bool {
         buf.copy_from_slice(word.as_bytes());
         buf.make_ascii_lowercase();
         let lower = std::str::from_utf8(buf).expect("ASCII is UTF-8");
-        return words.binary_search(&lower).is_ok();
+        return words.contains(lower);
     }
-    words.binary_search(&word.to_lowercase().as_str()).is_ok()
+    words.contains(word.to_lowercase().as_str())
 }
 
 /// Is token `k` a function word or punctuation?
@@ -509,6 +515,31 @@ mod tests {
         };
         assert_eq!(shaped(text, &p, merged), ["is a disgrace , a scandal !"]);
         assert!(is_function_word("THE") && !is_function_word("disgrace"));
+    }
+
+    #[test]
+    fn function_words_are_found_in_any_case_and_nothing_else_is() {
+        let list = include_str!("../data/function-words.txt");
+        for w in rhetor_core::sentence::word_list(list) {
+            let title: String = w[..1].to_uppercase() + &w[1..];
+            for form in [w.to_string(), w.to_uppercase(), title] {
+                assert!(is_function_word(&form), "{form}");
+            }
+            // A letter more, before or after, is another word.
+            assert!(!is_function_word(&format!("{w}x")), "{w}x");
+            assert!(!is_function_word(&format!("x{w}")), "x{w}");
+        }
+        for w in [
+            "",
+            "disgrace",
+            "traitors",
+            "THEM's",
+            "théâtre",
+            "ΤΗΕ",
+            "notwithstandingly",
+        ] {
+            assert!(!is_function_word(w), "{w}");
+        }
     }
 
     #[test]

@@ -32,36 +32,41 @@ const FUNCTION_WORDS: &[&str] = &[
 /// vowel when it is a longer lower- or mixed-case ASCII word, at most one lower-to-upper step
 /// ("McDonald", not "tyrGbF"), and a single letter only for "a" and "I"?
 fn wordlike(w: &str) -> bool {
-    if !w
-        .chars()
-        .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.' | '‐' | '‑'))
-    {
-        return false;
+    // One pass, no allocation: this runs on every word of every article with a span.
+    let (mut letters, mut steps, mut upper, mut vowel) = (0usize, 0usize, true, false);
+    let (mut first, mut prev_lower) = (' ', false);
+    for c in w.chars() {
+        if c.is_alphabetic() {
+            if letters == 0 {
+                first = c;
+            }
+            letters += 1;
+            steps += usize::from(prev_lower && c.is_uppercase());
+            prev_lower = c.is_lowercase();
+            upper &= c.is_uppercase();
+            vowel |= matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+        } else if !matches!(c, '\'' | '’' | '-' | '.' | '‐' | '‑') {
+            return false;
+        }
     }
-    let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
-    match letters.len() {
-        0 => return false,
-        1 => return matches!(letters[0], 'a' | 'A' | 'I'),
-        n if n > 20 => return false,
-        _ => {}
+    match letters {
+        0 => false,
+        1 => matches!(first, 'a' | 'A' | 'I'),
+        n if n > 20 => false,
+        n => steps <= 1 && (!w.is_ascii() || upper || n < 4 || vowel),
     }
-    let steps = letters
-        .windows(2)
-        .filter(|p| p[0].is_lowercase() && p[1].is_uppercase())
-        .count();
-    if steps > 1 {
-        return false;
-    }
-    let ascii = w.is_ascii();
-    let upper = letters.iter().all(|c| c.is_uppercase());
-    let vowel = letters
-        .iter()
-        .any(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u' | 'y'));
-    !ascii || upper || letters.len() < 4 || vowel
 }
 
 fn is_function_word(w: &str) -> bool {
-    w.len() <= 5 && FUNCTION_WORDS.iter().any(|f| f.eq_ignore_ascii_case(w))
+    // Lower-cased on the stack; every listed word is ASCII and at most 5 bytes.
+    if w.len() > 5 || !w.is_ascii() {
+        return false;
+    }
+    let mut buf = [0u8; 5];
+    let lower = &mut buf[..w.len()];
+    lower.copy_from_slice(w.as_bytes());
+    lower.make_ascii_lowercase();
+    FUNCTION_WORDS.iter().any(|f| f.as_bytes() == lower)
 }
 
 fn is_code_punct(p: &str) -> bool {
@@ -167,6 +172,80 @@ mod tests {
             "_0x1f",
         ] {
             assert!(!wordlike(w), "{w}");
+        }
+    }
+
+    /// The shape test as first written (a vector of the letters), kept to check the one-pass
+    /// version against.
+    fn wordlike_reference(w: &str) -> bool {
+        if !w
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.' | '‐' | '‑'))
+        {
+            return false;
+        }
+        let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
+        match letters.len() {
+            0 => return false,
+            1 => return matches!(letters[0], 'a' | 'A' | 'I'),
+            n if n > 20 => return false,
+            _ => {}
+        }
+        let steps = letters
+            .windows(2)
+            .filter(|p| p[0].is_lowercase() && p[1].is_uppercase())
+            .count();
+        let upper = letters.iter().all(|c| c.is_uppercase());
+        let vowel = letters
+            .iter()
+            .any(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u' | 'y'));
+        steps <= 1 && (!w.is_ascii() || upper || letters.len() < 4 || vowel)
+    }
+
+    #[test]
+    fn one_pass_shapes_and_function_words_agree_with_the_reference() {
+        let mut words: Vec<String> = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/sample-article.txt"
+        ))
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+        for w in [
+            "",
+            "a.",
+            "-",
+            "I'm",
+            "i",
+            "A-",
+            "eBay",
+            "iPhone",
+            "McDonaldS",
+            "ÀÉÎ",
+            "straße",
+            "ΑΘΗΝΑ",
+            "x-y-z",
+            "abcdefghijklmnopqrstu",
+            "abcdefghijklmnopqrst",
+            "THE",
+            "tHe",
+            "Ünd",
+            "he’s",
+            "‑a‑",
+            "bcd",
+            "bcdf",
+            "BCDF",
+            "a1",
+        ] {
+            words.push(w.to_string());
+        }
+        assert!(words.len() > 100);
+        for w in &words {
+            assert_eq!(wordlike(w), wordlike_reference(w), "{w}");
+            let reference =
+                w.len() <= 5 && FUNCTION_WORDS.iter().any(|f| f.eq_ignore_ascii_case(w));
+            assert_eq!(is_function_word(w), reference, "{w}");
         }
     }
 }

@@ -50,6 +50,20 @@ fn shape(w: &str) -> &'static str {
     }
 }
 
+/// The last `n` characters of `w` (all of it when shorter).
+fn last_chars(w: &str, n: usize) -> &str {
+    match w.char_indices().rev().nth(n.saturating_sub(1)) {
+        Some((i, _)) if n > 0 => &w[i..],
+        _ if n == 0 => "",
+        _ => w,
+    }
+}
+
+/// The first `n` characters of `w` (all of it when shorter).
+fn first_chars(w: &str, n: usize) -> &str {
+    w.char_indices().nth(n).map_or(w, |(i, _)| &w[..i])
+}
+
 fn bucket(n: usize) -> &'static str {
     match n {
         0 => "0",
@@ -221,21 +235,15 @@ impl<'a> Features<'a> {
         let raw = self.raw[k];
         let sh = shape(raw);
         out.push(h(10, &[sh]));
-        let suf: String = {
-            let cs: Vec<char> = w.chars().collect();
-            cs[cs.len().saturating_sub(3)..].iter().collect()
-        };
-        out.push(h(11, &[&suf]));
-        let cs: Vec<char> = w.chars().collect();
-        if cs.len() > 4 {
-            let suf4: String = cs[cs.len() - 4..].iter().collect();
-            let pre3: String = cs[..3].iter().collect();
-            out.push(h(29, &[&suf4]));
-            out.push(h(30, &[&pre3]));
+        // Affixes are slices of the word (by characters), not new strings: a str hashes the same
+        // either way, and this runs on every token.
+        out.push(h(11, &[last_chars(w, 3)]));
+        if w.chars().nth(4).is_some() {
+            out.push(h(29, &[last_chars(w, 4)]));
+            out.push(h(30, &[first_chars(w, 3)]));
         }
         out.push(h(31, &[self.word(ki - 1), w, self.word(ki + 1)]));
-        let suf2: String = cs[cs.len().saturating_sub(2)..].iter().collect();
-        out.push(h(32, &[&suf2, sh]));
+        out.push(h(32, &[last_chars(w, 2), sh]));
         out.push(h(
             12,
             &[sh, if self.line_first[k] { "first" } else { "mid" }],
@@ -276,13 +284,11 @@ impl<'a> Features<'a> {
         }
         if let Some(lp) = &self.line_prob {
             let b = ((lp[self.line()[k] as usize] * 10.0) as usize).min(9);
-            out.push(h(27, &[&b.to_string()]));
+            const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+            out.push(h(27, &[DIGITS[b]]));
             out.push(h(
                 28,
-                &[
-                    &b.to_string(),
-                    if self.line_first[k] { "first" } else { sh },
-                ],
+                &[DIGITS[b], if self.line_first[k] { "first" } else { sh }],
             ));
         }
         // The previous and next punctuation shape the clause (quotes, colons, dashes).
@@ -484,6 +490,32 @@ pub enum Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn affixes_are_the_characters_collected_before() {
+        for w in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "naïveté",
+            "日本語の新聞",
+            "👍🏽ok",
+            "e\u{301}t\u{301}",
+        ] {
+            let cs: Vec<char> = w.chars().collect();
+            for n in 0..7 {
+                let last: String = cs[cs.len().saturating_sub(n)..].iter().collect();
+                let first: String = cs[..n.min(cs.len())].iter().collect();
+                assert_eq!(last_chars(w, n), last, "{w} {n}");
+                assert_eq!(first_chars(w, n), first, "{w} {n}");
+            }
+        }
+        // A slice hashes as the string it replaces.
+        assert_eq!(h(11, &["ing"]), h(11, &[&String::from("ing")]));
+    }
     use rhetor_core::Document;
 
     #[test]

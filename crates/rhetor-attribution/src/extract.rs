@@ -258,16 +258,27 @@ impl Attributor {
             let rows = CueRows::new(&self.arg, &ctx);
             let (a, b) = window(p, c0, c1);
             em.clear();
-            for i in a..b {
-                if i >= c0 && i < c1 {
-                    em.push(only_o);
-                    continue;
-                }
-                let mut row = arg_emission(p, &ctx, &rows, &self.arg_tables, &self.arg, i);
+            let biased = |mut row: [f32; ARG_TAGS]| {
                 row[A_O as usize] += self.params.arg_bias;
                 row[A_BS as usize] -= self.params.src_bias;
                 row[A_IS as usize] -= self.params.src_bias;
-                em.push(row);
+                row
+            };
+            let g = &self.arg_tables;
+            // Before the cue, the cue itself, after it: the window in order, each part with its
+            // direction fixed.
+            for i in a..b.min(c0) {
+                em.push(biased(arg_emission_dir::<false>(
+                    p, &ctx, &rows, g, &self.arg, i,
+                )));
+            }
+            for _ in a.max(c0)..b.min(c1) {
+                em.push(only_o);
+            }
+            for i in a.max(c1)..b {
+                em.push(biased(arg_emission_dir::<true>(
+                    p, &ctx, &rows, g, &self.arg, i,
+                )));
             }
             dec.decode(&em, &trans, &mut tags);
             if let Some(att) = self.assemble(p, a, &tags, c0, c1) {

@@ -349,16 +349,18 @@ fn row_from(m: &Packed, h: u64, vals: &[u64]) -> ArgRow {
 }
 
 /// A table over the mixed-radix index `dims` (most significant first): entry `k` is the row of
-/// `tpl` for the direction and values `vals` gives for `k`'s digits.
-fn table(
+/// `tpl` for the direction and values `vals` gives for `k`'s digits. Fixed-size, so that indices
+/// the compiler can bound (direction, distance buckets, counts) need no bounds check.
+fn table<const N: usize>(
     m: &Packed,
     tpl: u64,
     dims: &[usize],
     vals: impl Fn(&[usize]) -> (u64, Vec<u64>),
-) -> Vec<ArgRow> {
+) -> Box<[ArgRow; N]> {
     let n: usize = dims.iter().product();
+    assert_eq!(n, N, "table {tpl}: dimensions and size disagree");
     let mut digits = vec![0; dims.len()];
-    (0..n)
+    let rows: Vec<ArgRow> = (0..n)
         .map(|mut k| {
             for (d, &size) in digits.iter_mut().zip(dims).rev() {
                 *d = k % size;
@@ -367,7 +369,10 @@ fn table(
             let (dir, v) = vals(&digits);
             arg_row(m, tpl, dir, &v)
         })
-        .collect()
+        .collect();
+    rows.into_boxed_slice()
+        .try_into()
+        .expect("a table of N rows")
 }
 
 /// The argument tagger's emissions with its hashing done ahead where it can be: the rows of
@@ -377,15 +382,15 @@ fn table(
 /// [`Packed::emit_n`] over [`arg_features`] (a test checks it).
 #[derive(Debug, Clone)]
 pub(crate) struct ArgTables {
-    t101: Vec<ArgRow>, // dir, db
-    t103: Vec<ArgRow>, // dir, cl(0)
-    t107: Vec<ArgRow>, // dir, inq, cue inq, sd
-    t109: Vec<ArgRow>, // dir, commas, sd
-    t110: Vec<ArgRow>, // dir, quotes, inq
-    t114: Vec<ArgRow>, // dir, flags & 7, ds
-    t118: Vec<ArgRow>, // dir, cue's next token, inq, sd
-    t125: Vec<ArgRow>, // dir, cl(0), quote closes next, inq
-    t126: Vec<ArgRow>, // dir, cue position, commas, sd
+    t101: Box<[ArgRow; 2 * N_DB]>,             // dir, db
+    t103: Box<[ArgRow; 2 * N_CL]>,             // dir, cl(0)
+    t107: Box<[ArgRow; 2 * 2 * 2 * N_SD]>,     // dir, inq, cue inq, sd
+    t109: Box<[ArgRow; 2 * N_CNT * N_SD]>,     // dir, commas, sd
+    t110: Box<[ArgRow; 2 * N_CNT * 2]>,        // dir, quotes, inq
+    t114: Box<[ArgRow; 2 * 8 * N_DS]>,         // dir, flags & 7, ds
+    t118: Box<[ArgRow; 2 * N_CA * 2 * N_SD]>,  // dir, cue's next token, inq, sd
+    t125: Box<[ArgRow; 2 * N_CL * 2 * 2]>,     // dir, cl(0), quote closes next, inq
+    t126: Box<[ArgRow; 2 * 3 * N_CNT * N_SD]>, // dir, cue position, commas, sd
 }
 
 impl ArgTables {
@@ -428,6 +433,7 @@ pub(crate) struct CueRows {
     t122: [[[ArgRow; N_SD]; 2]; 2], // dir, inq, sd (cue lemma)
     t127: [[ArgRow; N_CNT]; 2],     // dir, commas (cue lemma, cue position)
     ca: usize,
+    at: usize,
 }
 
 impl CueRows {
@@ -444,6 +450,7 @@ impl CueRows {
             } else {
                 c.cls_after as usize
             },
+            at: c.at as usize,
         };
         for dir in 0..2 {
             let pre = &c.pre[dir];
@@ -466,16 +473,59 @@ impl CueRows {
     }
 }
 
-#[inline(always)]
-fn add(acc: &mut ArgRow, row: &ArgRow) {
-    for k in 0..ARG_TAGS {
-        acc[k] += row[k];
+/// A running sum of rows, one scalar per tag: a decoded row adds straight from the code table
+/// (no row built and no lanes shuffled into a vector), in the same order, so the same bits.
+#[derive(Clone, Copy, Default)]
+struct Acc([f32; ARG_TAGS]);
+
+impl Acc {
+    #[inline(always)]
+    fn add(&mut self, row: &ArgRow) {
+        for (a, w) in self.0.iter_mut().zip(row) {
+            *a += w;
+        }
+    }
+
+    /// Adds the row of bucket `b` of `m`, decoded as [`Packed::row`] decodes it.
+    #[inline(always)]
+    fn add_bucket(&mut self, m: &Packed, b: u32) {
+        let i = b as usize * ARG_TAGS;
+        let codes: &[u8; ARG_TAGS] = m.codes[i..i + ARG_TAGS].try_into().expect("row of codes");
+        for (a, &code) in self.0.iter_mut().zip(codes) {
+            *a += m.table[code as usize];
+        }
+    }
+
+    /// Adds the row of the feature whose hash so far is `h`, then `vals` (as [`Fb::from`] hashes).
+    #[inline(always)]
+    fn add_hashed(&mut self, m: &Packed, h: u64, vals: &[u64]) {
+        self.add_bucket(m, bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits));
     }
 }
 
 /// The argument tagger's scores of token `i` (outside the cue) for cue `c`: the same as
-/// [`Packed::emit_n`] over [`arg_features`].
+/// [`Packed::emit_n`] over [`arg_features`]. (The tagger calls [`arg_emission_dir`].)
+#[cfg(test)]
 pub(crate) fn arg_emission(
+    p: &Prepared,
+    c: &CueCtx,
+    cr: &CueRows,
+    g: &ArgTables,
+    m: &Packed,
+    i: usize,
+) -> ArgRow {
+    if i >= c.c1 {
+        arg_emission_dir::<true>(p, c, cr, g, m, i)
+    } else {
+        arg_emission_dir::<false>(p, c, cr, g, m, i)
+    }
+}
+
+/// [`arg_emission`] for a token after the cue (`AFTER`) or before it: the direction is a constant,
+/// so the compiler folds the per-direction offsets of every table (the caller's loop over a
+/// window is split at the cue).
+#[inline(always)]
+pub(crate) fn arg_emission_dir<const AFTER: bool>(
     p: &Prepared,
     c: &CueCtx,
     cr: &CueRows,
@@ -485,11 +535,15 @@ pub(crate) fn arg_emission(
 ) -> ArgRow {
     let t = &p.toks;
     let x = &t[i];
-    let (dir, d, lo, hi) = if i < c.c0 {
-        (0usize, c.c0 - i, i + 1, c.c0)
+    debug_assert!(
+        if AFTER { i >= c.c1 } else { i < c.c0 },
+        "token {i} inside the cue"
+    );
+    let dir = AFTER as usize;
+    let (d, lo, hi) = if AFTER {
+        (i + 1 - c.c1, c.c1, i)
     } else {
-        debug_assert!(i >= c.c1, "token {i} inside the cue");
-        (1usize, i + 1 - c.c1, c.c1, i)
+        (c.c0 - i, i + 1, c.c0)
     };
     let db = dbucket(d) as usize;
     let ds = d.min(6);
@@ -500,43 +554,31 @@ pub(crate) fn arg_emission(
     let cl = |k: isize| arg_class(t, i, k);
     let cl0 = x.class as usize * 8 + x.shape as usize;
     let inq = x.inq as usize;
-    let qn = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as usize;
+    let qn = t.get(i + 1).is_some_and(|y| y.class == class::QCLOSE) as usize;
+    let fl = (x.flags & 7) as usize;
     let pre = &c.pre[dir];
-    let hashed = |h: u64, vals: &[u64]| row_from(m, h, vals);
-    let mut acc = [0f32; ARG_TAGS];
-    add(&mut acc, &g.t101[dir * N_DB + db]);
-    add(&mut acc, &hashed(pre[1], &[x.w]));
-    add(&mut acc, &g.t103[dir * N_CL + cl0]);
-    add(&mut acc, &hashed(pre[3], &[w(-1)]));
-    add(&mut acc, &hashed(pre[4], &[w(1)]));
-    add(
-        &mut acc,
-        &g.t107[((dir * 2 + inq) * 2 + c.inq as usize) * N_SD + sd],
-    );
-    add(&mut acc, &g.t109[(dir * N_CNT + commas) * N_SD + sd]);
-    add(&mut acc, &g.t110[(dir * N_CNT + quotes) * 2 + inq]);
-    add(&mut acc, &cr.t111[dir][ds]);
-    add(&mut acc, &cr.t112[dir][ds]);
-    add(
-        &mut acc,
-        &g.t114[(dir * 8 + (x.flags & 7) as usize) * N_DS + ds],
-    );
-    add(&mut acc, &hashed(pre[9], &[x.w, inq as u64]));
-    add(&mut acc, &hashed(pre[10], &[cl(-1), cl0 as u64, cl(1)]));
-    add(
-        &mut acc,
-        &g.t118[((dir * N_CA + cr.ca) * 2 + inq) * N_SD + sd],
-    );
-    add(&mut acc, &hashed(pre[11], &[x.lem, ds as u64]));
-    add(&mut acc, &cr.t121[dir][ds]);
-    add(&mut acc, &cr.t122[dir][inq][sd]);
-    add(&mut acc, &g.t125[((dir * N_CL + cl0) * 2 + qn) * 2 + inq]);
-    add(
-        &mut acc,
-        &g.t126[((dir * 3 + c.at as usize) * N_CNT + commas) * N_SD + sd],
-    );
-    add(&mut acc, &cr.t127[dir][commas]);
-    acc
+    let mut acc = Acc::default();
+    acc.add(&g.t101[dir * N_DB + db]);
+    acc.add_hashed(m, pre[1], &[x.w]);
+    acc.add(&g.t103[dir * N_CL + cl0]);
+    acc.add_hashed(m, pre[3], &[w(-1)]);
+    acc.add_hashed(m, pre[4], &[w(1)]);
+    acc.add(&g.t107[((dir * 2 + inq) * 2 + c.inq as usize) * N_SD + sd]);
+    acc.add(&g.t109[(dir * N_CNT + commas) * N_SD + sd]);
+    acc.add(&g.t110[(dir * N_CNT + quotes) * 2 + inq]);
+    acc.add(&cr.t111[dir][ds]);
+    acc.add(&cr.t112[dir][ds]);
+    acc.add(&g.t114[(dir * 8 + fl) * N_DS + ds]);
+    acc.add_hashed(m, pre[9], &[x.w, inq as u64]);
+    acc.add_hashed(m, pre[10], &[cl(-1), cl0 as u64, cl(1)]);
+    acc.add(&g.t118[((dir * N_CA + cr.ca) * 2 + inq) * N_SD + sd]);
+    acc.add_hashed(m, pre[11], &[x.lem, ds as u64]);
+    acc.add(&cr.t121[dir][ds]);
+    acc.add(&cr.t122[dir][inq][sd]);
+    acc.add(&g.t125[((dir * N_CL + cl0) * 2 + qn) * 2 + inq]);
+    acc.add(&g.t126[((dir * 3 + cr.at) * N_CNT + commas) * N_SD + sd]);
+    acc.add(&cr.t127[dir][commas]);
+    acc.0
 }
 
 #[cfg(test)]

@@ -62,6 +62,8 @@ pub struct Attributor {
     pub(crate) cands: WordSet,
     /// Lemma hashes of the built-in cue lexicon.
     pub(crate) lex: WordSet,
+    /// Both sets in one ([`cue_heads`]).
+    pub(crate) heads: WordSet,
     /// How it was trained and its scores.
     pub(crate) manifest: Manifest,
 }
@@ -153,6 +155,7 @@ impl Attributor {
                 arg_bias: p.arg_bias,
                 src_bias: p.src_bias,
             },
+            heads: cue_heads(&WordSet::new(p.candidates.clone()), &lexicon_hashes()),
             cands: WordSet::new(p.candidates),
             lex: lexicon_hashes(),
             manifest,
@@ -203,9 +206,8 @@ impl Attributor {
     /// Cue token ranges, in text order.
     pub(crate) fn find_cues(&self, p: &Prepared) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        let mut feats = Vec::with_capacity(40);
         let mut mask = Vec::new();
-        cue_mask(p, &self.cands, &self.lex, &mut mask);
+        cue_mask_fast(p, &self.heads, &self.lex, &mut mask);
         let mut has_q = false;
         let mut para = u32::MAX;
         let mut i = 0;
@@ -221,7 +223,8 @@ impl Attributor {
                 has_q = p.toks[ps as usize..pe as usize].iter().any(|t| t.inq);
             }
             let (ps, pe) = p.paras[para as usize];
-            cue_features(
+            let mut score = CueScore::new(&self.cue);
+            cue_features_into(
                 p,
                 mask[i],
                 has_q,
@@ -229,10 +232,9 @@ impl Attributor {
                 pe as usize,
                 i,
                 self.cue.bits,
-                &mut feats,
+                &mut score,
             );
-            let mut sc = [0f32; CUE_TAGS];
-            self.cue.emit_n(&feats, &mut sc);
+            let sc = score.acc;
             if sc[1] - sc[0] > self.params.cue_bias {
                 let e = cue_extent(p, i);
                 out.push((i, e));

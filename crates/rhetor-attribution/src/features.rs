@@ -46,6 +46,29 @@ pub(crate) fn cue_mask(p: &Prepared, cands: &WordSet, lex: &WordSet, out: &mut V
     }));
 }
 
+/// The words that may head a cue: the learned candidates and the lexicon in one set, so that
+/// [`cue_mask_fast`] asks one set about most tokens instead of two.
+pub(crate) fn cue_heads(cands: &WordSet, lex: &WordSet) -> WordSet {
+    let mut v = cands.as_slice().to_vec();
+    v.extend_from_slice(lex.as_slice());
+    WordSet::new(v)
+}
+
+/// [`cue_mask`] with `heads` from [`cue_heads`]: a token outside `heads` is 0, one inside is a
+/// candidate or a lexicon word (the same values).
+pub(crate) fn cue_mask_fast(p: &Prepared, heads: &WordSet, lex: &WordSet, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(p.toks.iter().map(|t| {
+        if !heads.contains(t.lem) {
+            0
+        } else if lex.contains(t.lem) {
+            5
+        } else {
+            1
+        }
+    }));
+}
+
 /// The cue span headed by token `i`: the head alone, or "according to".
 pub(crate) fn cue_extent(p: &Prepared, i: usize) -> usize {
     static ACCORDING: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
@@ -73,12 +96,55 @@ const fn seed(t: u64) -> u64 {
 /// them whole).
 const ARG_PLAIN: [u64; 12] = [101, 102, 103, 105, 106, 107, 109, 110, 114, 115, 117, 120];
 
-struct Fb<'a> {
-    out: &'a mut Vec<u32>,
+/// Where hashed features go: a list of buckets (training, the reference path), or straight into
+/// a score ([`CueScore`]).
+pub(crate) trait FeatSink {
+    fn push(&mut self, bucket: u32);
+}
+
+impl FeatSink for Vec<u32> {
+    #[inline]
+    fn push(&mut self, bucket: u32) {
+        Vec::push(self, bucket);
+    }
+}
+
+/// The cue tagger's scores, summed as the features are hashed: each bucket's row is added when it
+/// comes, in feature order, which is what [`Packed::emit_n`] does over the list of buckets (so the
+/// same bits), without building the list.
+pub(crate) struct CueScore<'a> {
+    m: &'a Packed,
+    pub acc: [f32; CUE_TAGS],
+}
+
+impl<'a> CueScore<'a> {
+    pub fn new(m: &'a Packed) -> CueScore<'a> {
+        CueScore {
+            m,
+            acc: [0.0; CUE_TAGS],
+        }
+    }
+}
+
+impl FeatSink for CueScore<'_> {
+    #[inline(always)]
+    fn push(&mut self, bucket: u32) {
+        let i = bucket as usize * CUE_TAGS;
+        let codes: &[u8; CUE_TAGS] = self.m.codes[i..i + CUE_TAGS]
+            .try_into()
+            .expect("row of codes");
+        for (a, &code) in self.acc.iter_mut().zip(codes) {
+            *a += self.m.table[code as usize];
+        }
+    }
+}
+
+struct Fb<'a, S: FeatSink> {
+    out: &'a mut S,
     bits: u32,
 }
 
-impl Fb<'_> {
+impl<S: FeatSink> Fb<'_, S> {
     #[inline]
     fn f(&mut self, t: u64, vals: &[u64]) {
         self.from(seed(t), vals);
@@ -119,6 +185,22 @@ pub(crate) fn cue_features(
     out: &mut Vec<u32>,
 ) {
     out.clear();
+    cue_features_into(p, lexinfo, para_has_quote, ps, pe, i, bits, out);
+}
+
+/// [`cue_features`] into any sink (the tagger scores with [`CueScore`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn cue_features_into<S: FeatSink>(
+    p: &Prepared,
+    lexinfo: u8,
+    para_has_quote: bool,
+    ps: usize,
+    pe: usize,
+    i: usize,
+    bits: u32,
+    out: &mut S,
+) {
     let t = &p.toks;
     let w = |k: isize| -> u64 {
         let j = i as isize + k;
@@ -616,6 +698,51 @@ mod tests {
             }
         }
         checked
+    }
+
+    /// Every token of `text` scored by the cue tagger both ways (features listed then summed, and
+    /// summed as they are hashed), and its mask both ways: the same bits.
+    fn check_same_cue_scores(text: &str) -> usize {
+        let att = Attributor::shared();
+        let doc = Document::new(text).unwrap();
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
+        let (mut mask, mut fast) = (Vec::new(), Vec::new());
+        cue_mask(&p, &att.cands, &att.lex, &mut mask);
+        cue_mask_fast(&p, &att.heads, &att.lex, &mut fast);
+        assert_eq!(mask, fast);
+        let mut feats = Vec::new();
+        for i in 0..p.toks.len() {
+            let (ps, pe) = p.paras[p.toks[i].para as usize];
+            let (ps, pe) = (ps as usize, pe as usize);
+            let has_q = p.toks[ps..pe].iter().any(|t| t.inq);
+            // Every lexicon value, not only the token's own.
+            for lexinfo in [0, 1, 5] {
+                cue_features(&p, lexinfo, has_q, ps, pe, i, att.cue.bits, &mut feats);
+                let mut want = [0f32; CUE_TAGS];
+                att.cue.emit_n(&feats, &mut want);
+                let mut got = CueScore::new(&att.cue);
+                cue_features_into(&p, lexinfo, has_q, ps, pe, i, att.cue.bits, &mut got);
+                assert_eq!(
+                    got.acc.map(f32::to_bits),
+                    want.map(f32::to_bits),
+                    "token {i}"
+                );
+            }
+        }
+        p.toks.len()
+    }
+
+    #[test]
+    fn cue_scores_summed_as_hashed_are_the_listed_scores() {
+        let mut n = 0;
+        for id in ["9001", "9002", "9003"] {
+            n += check_same_cue_scores(&rhetor_testkit::fixture_article(id));
+        }
+        n += check_same_cue_scores(
+            "“No,” he said. According to them, it was “over.”\n\nShe added: x",
+        );
+        assert!(n > 300, "only {n} tokens compared");
     }
 
     #[test]

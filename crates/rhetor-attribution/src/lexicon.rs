@@ -147,6 +147,8 @@ pub(crate) struct Lexicon {
     pub pronouns: WordSet,
     /// The cue tagger's title flag.
     pub tagger_titles: WordSet,
+    /// Both sets in one: most tokens are in neither, and one probe tells.
+    pub pronouns_or_titles: WordSet,
     /// Honorifics ("mr"): a name may start with one.
     pub honorifics: WordSet,
     /// Capitalised words that start no name.
@@ -190,6 +192,7 @@ pub(crate) fn lexicon() -> &'static Lexicon {
     L.get_or_init(|| Lexicon {
         pronouns: set(&[PRONOUNS, OBJECT_PRONOUNS]),
         tagger_titles: set(&[HONORIFICS, TITLES, TAGGER_TITLES]),
+        pronouns_or_titles: set(&[PRONOUNS, OBJECT_PRONOUNS, HONORIFICS, TITLES, TAGGER_TITLES]),
         honorifics: set(&[HONORIFICS]),
         stop: set(&[STOP_WORDS, PRONOUNS, HONORIFICS]),
         titles: set(&[HONORIFICS, TITLES, NAME_TITLES]),

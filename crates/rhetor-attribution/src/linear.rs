@@ -211,6 +211,7 @@ pub(crate) struct Packed {
 impl Packed {
     /// Adds the weight rows of `feats` to `out`, for a model of exactly `N` tags (checked at load).
     #[inline]
+    #[cfg(test)]
     pub fn emit_n<const N: usize>(&self, feats: &[u32], out: &mut [f32; N]) {
         debug_assert_eq!(self.ntags, N);
         let mut acc = [0f32; N];

@@ -104,6 +104,29 @@ pub(crate) fn lemma(w: &str) -> &str {
 }
 
 fn shape(s: &str) -> u8 {
+    // ASCII (nearly every token): the same answers from the bytes.
+    let b = s.as_bytes();
+    if b.is_ascii() {
+        let Some(&first) = b.first() else { return 4 };
+        return if first.is_ascii_digit() {
+            3
+        } else if !first.is_ascii_alphanumeric() {
+            4
+        } else if first.is_ascii_uppercase() {
+            if b.len() > 1 && !b[1..].iter().any(u8::is_ascii_lowercase) {
+                2
+            } else {
+                1
+            }
+        } else {
+            0
+        };
+    }
+    shape_chars(s)
+}
+
+/// [`shape`] by characters (the reference; what non-ASCII tokens take).
+fn shape_chars(s: &str) -> u8 {
     let mut chars = s.chars();
     let Some(first) = chars.next() else { return 4 };
     if first.is_ascii_digit() {
@@ -142,12 +165,15 @@ fn hashes(s: &str, buf: &mut String) -> (u64, u64, u64) {
     let b = s.as_bytes();
     let n = b.len();
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    // prefix[k] = hash of the first n - 3 + k bytes, for the lemma.
+    // prefix[k] = hash of the first n - 3 + k bytes, for the lemma (read only when n > 3). The
+    // last three bytes are hashed outside the loop, which then needs no test per byte.
+    let head = n.saturating_sub(3);
+    for &c in &b[..head] {
+        h = fx(h, c.to_ascii_lowercase() as u64);
+    }
     let mut prefix = [h; 3];
-    for (k, &c) in b.iter().enumerate() {
-        if k + 3 >= n {
-            prefix[k + 3 - n] = h;
-        }
+    for (k, &c) in b[head..].iter().enumerate() {
+        prefix[k + 3 - (n - head)] = h;
         h = fx(h, c.to_ascii_lowercase() as u64);
     }
     let w = fx(h, 0xff);
@@ -213,7 +239,7 @@ impl<'a> Prepared<'a> {
             };
             let (w, lem, suf) = hashes(s, &mut buf);
             let mut flags = 0u8;
-            if t.kind == TokenKind::Word {
+            if t.kind == TokenKind::Word && lex.pronouns_or_titles.contains(w) {
                 if lex.pronouns.contains(w) {
                     flags |= flag::PRONOUN;
                 }
@@ -432,6 +458,16 @@ mod tests {
                 fx(hash_str(&low[suf_start..]), 3),
             );
             assert_eq!(hashes(w, &mut buf), want, "{w}");
+        }
+    }
+
+    #[test]
+    fn ascii_shapes_match_the_char_shapes() {
+        for w in [
+            "", "a", "A", "Ab", "AB", "A1", "A.", "U.S", "1,000", "9a", ".", "-", "'s", "aB",
+            "McCain", "NATO", "X", "x1", "(", "Trump's",
+        ] {
+            assert_eq!(shape(w), shape_chars(w), "{w:?}");
         }
     }
 

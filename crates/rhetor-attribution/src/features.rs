@@ -231,6 +231,7 @@ pub(crate) fn cue_features_into<S: FeatSink>(
     };
     let x = &t[i];
     let lem = x.lem;
+    let suf = p.suffix(i);
     let (ss, se) = p.sents[x.sent as usize];
     let to_end = dbucket(se as usize - 1 - i);
     let from_start = dbucket(i - ss as usize);
@@ -238,7 +239,7 @@ pub(crate) fn cue_features_into<S: FeatSink>(
     fb.f(1, &[]);
     fb.f(2, &[x.w]);
     fb.f(3, &[lem]);
-    fb.f(4, &[x.suf]);
+    fb.f(4, &[suf]);
     fb.f(5, &[cls(0)]);
     fb.f(6, &[w(-1)]);
     fb.f(7, &[w(1)]);
@@ -264,11 +265,11 @@ pub(crate) fn cue_features_into<S: FeatSink>(
     fb.f(26, &[x.w, w(1), w(2)]);
     fb.f(27, &[lem, inq(-1), inq(1)]);
     fb.f(28, &[cls(0), to_end.min(3), from_start.min(3)]);
-    fb.f(29, &[x.suf, cls(1)]);
+    fb.f(29, &[suf, cls(1)]);
     let lx = (lexinfo >> 2) as u64;
     fb.f(30, &[lx]);
     fb.f(31, &[lx, cls(1), cls(-1)]);
-    fb.f(32, &[lx, x.suf]);
+    fb.f(32, &[lx, suf]);
 }
 
 /// What the argument tagger knows about its cue.

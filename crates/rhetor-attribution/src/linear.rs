@@ -497,6 +497,46 @@ impl<const N: usize> Decoder<N> {
 mod tests {
     use super::*;
 
+    /// The decoder finds the paths of the reference Viterbi, on pseudo-random scores with the
+    /// argument tagger's legal transitions (and on scores with ties: whole numbers).
+    #[test]
+    fn decoder_matches_the_reference_viterbi() {
+        use crate::features::{ARG_ALLOWED, ARG_TAGS};
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut next = |scale: f32, ties: bool| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * scale;
+            if ties {
+                v.round()
+            } else {
+                v
+            }
+        };
+        let mut dec = Decoder::<ARG_TAGS>::new();
+        let mut out = Vec::new();
+        for case in 0..400 {
+            let ties = case % 2 == 1;
+            let n = 1 + case % 37;
+            let trans: Vec<f32> = (0..(ARG_TAGS + 1) * ARG_TAGS)
+                .map(|_| next(4.0, ties))
+                .collect();
+            let em: Vec<[f32; ARG_TAGS]> = (0..n)
+                .map(|_| std::array::from_fn(|_| next(8.0, ties)))
+                .collect();
+            let flat: Vec<f32> = em.iter().flatten().copied().collect();
+            let want = viterbi(&flat, ARG_TAGS, &trans, &ARG_ALLOWED);
+            let masked: Vec<f32> = trans
+                .iter()
+                .zip(&ARG_ALLOWED)
+                .map(|(&t, &a)| if a { t } else { f32::NEG_INFINITY })
+                .collect();
+            dec.decode(&em, &masked, &mut out);
+            assert_eq!(out, want, "case {case}");
+        }
+    }
+
     /// Found by fuzzing (`fuzz/fuzz_targets/model_attribution.rs`): a row delta near `u64::MAX`
     /// after a first row overflowed the running row number (a panic with overflow checks, a wrap
     /// back into range without). The file is refused as corrupt.

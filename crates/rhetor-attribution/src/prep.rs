@@ -40,8 +40,6 @@ pub(crate) struct Tok {
     pub w: u64,
     /// Hash of a crude lemma (lower case, -s/-ed/-ing stripped).
     pub lem: u64,
-    /// Hash of the last three letters.
-    pub suf: u64,
     pub shape: u8,
     pub class: u8,
     pub flags: u8,
@@ -150,17 +148,30 @@ fn is_dquote(c: char) -> bool {
     matches!(c, '"' | '“' | '”' | '„' | '«' | '»' | '″')
 }
 
-/// Hashes of a token's lower-cased form, its lemma and its last three letters, in one pass for
-/// ASCII (the same values as hashing the lower-cased strings).
-fn hashes(s: &str, buf: &mut String) -> (u64, u64, u64) {
+/// Hash of a token's last three letters, lower-cased (the same value as hashing the lower-cased
+/// string's last three characters). Only the cue tagger reads it, for its candidates, so it is
+/// computed there ([`Prepared::suffix`]) rather than for every token.
+pub(crate) fn suffix_hash(s: &str) -> u64 {
+    if !s.is_ascii() {
+        let mut buf = String::new();
+        lower_into(s, &mut buf);
+        let suf_start = buf.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
+        return fx(hash_str(&buf[suf_start..]), 3);
+    }
+    let b = s.as_bytes();
+    let mut hs = 0xcbf2_9ce4_8422_2325u64;
+    for &c in &b[b.len().saturating_sub(3)..] {
+        hs = fx(hs, c.to_ascii_lowercase() as u64);
+    }
+    fx(fx(hs, 0xff), 3)
+}
+
+/// Hashes of a token's lower-cased form and its lemma, in one pass for ASCII (the same values as
+/// hashing the lower-cased strings).
+fn hashes(s: &str, buf: &mut String) -> (u64, u64) {
     if !s.is_ascii() {
         lower_into(s, buf);
-        let suf_start = buf.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
-        return (
-            hash_str(buf),
-            hash_str(lemma(buf)),
-            fx(hash_str(&buf[suf_start..]), 3),
-        );
+        return (hash_str(buf), hash_str(lemma(buf)));
     }
     let b = s.as_bytes();
     let n = b.len();
@@ -189,11 +200,7 @@ fn hashes(s: &str, buf: &mut String) -> (u64, u64, u64) {
     } else {
         w
     };
-    let mut hs = 0xcbf2_9ce4_8422_2325u64;
-    for k in n.saturating_sub(3)..n {
-        hs = fx(hs, low(k) as u64);
-    }
-    (w, lem, fx(fx(hs, 0xff), 3))
+    (w, lem)
 }
 
 impl<'a> Prepared<'a> {
@@ -237,7 +244,7 @@ impl<'a> Prepared<'a> {
                 };
                 (cl, 4)
             };
-            let (w, lem, suf) = hashes(s, &mut buf);
+            let (w, lem) = hashes(s, &mut buf);
             let mut flags = 0u8;
             if t.kind == TokenKind::Word && lex.pronouns_or_titles.contains(w) {
                 if lex.pronouns.contains(w) {
@@ -256,7 +263,6 @@ impl<'a> Prepared<'a> {
                 b1: t.byte_end as u32,
                 w,
                 lem,
-                suf,
                 shape: shape_v,
                 class,
                 flags,
@@ -307,6 +313,11 @@ impl<'a> Prepared<'a> {
         p.n_comma = nc;
         p.n_quote = nq;
         p
+    }
+
+    /// [`suffix_hash`] of token `i`.
+    pub fn suffix(&self, i: usize) -> u64 {
+        suffix_hash(&self.text[self.toks[i].b0 as usize..self.toks[i].b1 as usize])
     }
 
     fn ch_before(&self, i: usize) -> char {
@@ -446,18 +457,33 @@ mod tests {
     fn one_pass_hashes_match_the_string_hashes() {
         let mut buf = String::new();
         for w in [
-            "said", "Says", "SAYING", "noted", "denied", "replies", "glass", "Trump's", "is", "a",
-            "U.S", "1,000", "ing", "sings", "tweeted", "cities",
+            "said",
+            "Says",
+            "SAYING",
+            "noted",
+            "denied",
+            "replies",
+            "glass",
+            "Trump's",
+            "is",
+            "a",
+            "U.S",
+            "1,000",
+            "ing",
+            "sings",
+            "tweeted",
+            "cities",
+            "Ülker",
+            "café",
+            "東京都",
+            "Ab",
         ] {
             let mut low = String::new();
             lower_into(w, &mut low);
             let suf_start = low.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
-            let want = (
-                hash_str(&low),
-                hash_str(lemma(&low)),
-                fx(hash_str(&low[suf_start..]), 3),
-            );
+            let want = (hash_str(&low), hash_str(lemma(&low)));
             assert_eq!(hashes(w, &mut buf), want, "{w}");
+            assert_eq!(suffix_hash(w), fx(hash_str(&low[suf_start..]), 3), "{w}");
         }
     }
 

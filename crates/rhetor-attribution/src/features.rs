@@ -538,7 +538,8 @@ impl CueRows {
         for dir in 0..2 {
             let pre = &c.pre[dir];
             let row = |h: u64, vals: &[u64]| row_from(m, h, vals);
-            for ds in 0..N_DS {
+            // A token outside the cue is at least one away: distance 0 is never read.
+            for ds in 1..N_DS {
                 r.t111[dir][ds] = row(pre[12], &[ds as u64]);
                 r.t112[dir][ds] = row(pre[13], &[ds as u64]);
                 r.t121[dir][ds] = row(pre[15], &[ds as u64]);

@@ -217,13 +217,28 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|s| (s.tokens.start as u32, s.tokens.end as u32))
             .collect();
-        // Paragraphs are lines with tokens, numbered densely.
+        // Paragraphs are lines with tokens, numbered densely. Their ranges and the prefix counts
+        // of commas and double quotes are built in the same pass over the tokens (the quote
+        // count covers both directions, so fixing directions later does not change it).
         let mut para = 0u32;
         let mut sent = 0u32;
+        let mut paras: Vec<(u32, u32)> = Vec::new();
+        let mut nc = Vec::with_capacity(raw.len() + 1);
+        let mut nq = Vec::with_capacity(raw.len() + 1);
+        let (mut commas, mut quotes) = (0u32, 0u32);
+        nc.push(0);
+        nq.push(0);
         for (i, t) in raw.iter().enumerate() {
             let s = &text[t.byte_start..t.byte_end];
-            if i > 0 && lines[i] != lines[i - 1] {
-                para += 1;
+            let mut flags = 0u8;
+            if i == 0 || lines[i] != lines[i - 1] {
+                if i > 0 {
+                    para += 1;
+                }
+                paras.push((i as u32, i as u32 + 1));
+                flags |= flag::PARA_START;
+            } else if let Some(last) = paras.last_mut() {
+                last.1 = i as u32 + 1;
             }
             if sents[sent as usize].1 as usize <= i {
                 sent += 1;
@@ -244,8 +259,11 @@ impl<'a> Prepared<'a> {
                 };
                 (cl, 4)
             };
+            commas += (class == class::COMMA) as u32;
+            quotes += (class == class::QOPEN) as u32;
+            nc.push(commas);
+            nq.push(quotes);
             let (w, lem) = hashes(s, &mut buf);
-            let mut flags = 0u8;
             if t.kind == TokenKind::Word && lex.pronouns_or_titles.contains(w) {
                 if lex.pronouns.contains(w) {
                     flags |= flag::PRONOUN;
@@ -271,22 +289,11 @@ impl<'a> Prepared<'a> {
                 para,
             });
         }
-        let mut paras: Vec<(u32, u32)> = Vec::new();
-        for (i, t) in toks.iter().enumerate() {
-            if paras.len() as u32 != t.para + 1 {
-                paras.push((i as u32, i as u32 + 1));
-            } else {
-                paras.last_mut().unwrap().1 = i as u32 + 1;
-            }
-        }
         // Paragraph ids must be dense 0..n for indexing.
         debug_assert!(paras.len() as u32 == toks.last().map_or(0, |t| t.para + 1));
         for &(s, e) in &sents {
             toks[s as usize].flags |= flag::SENT_START;
             toks[e as usize - 1].flags |= flag::SENT_END;
-        }
-        for &(s, _) in &paras {
-            toks[s as usize].flags |= flag::PARA_START;
         }
         let mut p = Prepared {
             text,
@@ -294,24 +301,10 @@ impl<'a> Prepared<'a> {
             toks,
             sents,
             paras,
-            n_comma: Vec::new(),
-            n_quote: Vec::new(),
+            n_comma: nc,
+            n_quote: nq,
         };
         p.mark_quotes();
-        let n = p.toks.len();
-        let mut nc = Vec::with_capacity(n + 1);
-        let mut nq = Vec::with_capacity(n + 1);
-        let (mut a, mut b) = (0u32, 0u32);
-        nc.push(0);
-        nq.push(0);
-        for t in &p.toks {
-            a += (t.class == class::COMMA) as u32;
-            b += (t.class == class::QOPEN || t.class == class::QCLOSE) as u32;
-            nc.push(a);
-            nq.push(b);
-        }
-        p.n_comma = nc;
-        p.n_quote = nq;
         p
     }
 

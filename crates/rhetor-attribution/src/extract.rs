@@ -257,8 +257,8 @@ impl Attributor {
         only_o[A_O as usize] = 0.0;
         for &(c0, c1) in cues {
             let ctx = CueCtx::new(p, c0, c1);
-            let rows = CueRows::new(&self.arg, &ctx);
             let (a, b) = window(p, c0, c1);
+            let rows = CueRows::new(&self.arg, p, &ctx, a, b);
             em.clear();
             let biased = |mut row: [f32; ARG_TAGS]| {
                 row[A_O as usize] += self.params.arg_bias;

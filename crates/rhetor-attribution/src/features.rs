@@ -520,7 +520,9 @@ pub(crate) struct CueRows {
 }
 
 impl CueRows {
-    pub fn new(m: &Packed, c: &CueCtx) -> CueRows {
+    /// The rows for cue `c` that its window `[a, b)` reads: only the distances, sentence offsets
+    /// and comma counts its tokens have (the others stay zero and are never read).
+    pub fn new(m: &Packed, p: &Prepared, c: &CueCtx, a: usize, b: usize) -> CueRows {
         let z = [0f32; ARG_TAGS];
         let mut r = CueRows {
             t111: [[z; N_DS]; 2],
@@ -535,21 +537,39 @@ impl CueRows {
             },
             at: c.at as usize,
         };
+        let t = &p.toks;
+        let sd_index = |i: usize| ((t[i].sent as i64 - c.sent as i64).clamp(-3, 3) + 3) as usize;
         for dir in 0..2 {
+            // The window's tokens on this side: [lo, hi), and the farthest one's distance and
+            // commas (distance and commas grow with the distance from the cue; sentence offsets
+            // grow along the text).
+            let (lo, hi) = if dir == 0 {
+                (a, b.min(c.c0))
+            } else {
+                (a.max(c.c1), b)
+            };
+            if lo >= hi {
+                continue;
+            }
+            let (d_max, commas_max) = if dir == 0 {
+                (c.c0 - lo, p.n_comma[c.c0] - p.n_comma[lo + 1])
+            } else {
+                (hi - c.c1, p.n_comma[hi - 1] - p.n_comma[c.c1])
+            };
             let pre = &c.pre[dir];
             let row = |h: u64, vals: &[u64]| row_from(m, h, vals);
             // A token outside the cue is at least one away: distance 0 is never read.
-            for ds in 1..N_DS {
+            for ds in 1..=d_max.min(N_DS - 1) {
                 r.t111[dir][ds] = row(pre[12], &[ds as u64]);
                 r.t112[dir][ds] = row(pre[13], &[ds as u64]);
                 r.t121[dir][ds] = row(pre[15], &[ds as u64]);
             }
             for inq in 0..2 {
-                for sd in 0..N_SD {
+                for sd in sd_index(lo)..=sd_index(hi - 1) {
                     r.t122[dir][inq][sd] = row(pre[16], &[inq as u64, sd_value(sd)]);
                 }
             }
-            for commas in 0..N_CNT {
+            for commas in 0..=(commas_max as usize).min(N_CNT - 1) {
                 r.t127[dir][commas] = row(pre[19], &[commas as u64, c.at]);
             }
         }
@@ -557,8 +577,8 @@ impl CueRows {
     }
 }
 
-/// A running sum of rows, one scalar per tag: a decoded row adds straight from the code table
-/// (no row built and no lanes shuffled into a vector), in the same order, so the same bits.
+/// A running sum of rows: a decoded row adds straight from the code table (no row built first),
+/// in the same order as [`Packed::emit_n`], so the same bits.
 #[derive(Clone, Copy, Default)]
 struct Acc([f32; ARG_TAGS]);
 
@@ -683,8 +703,8 @@ mod tests {
         for c0 in 0..p.toks.len() {
             let c1 = cue_extent(&p, c0);
             let ctx = CueCtx::new(&p, c0, c1);
-            let rows = CueRows::new(&att.arg, &ctx);
             let (a, b) = window(&p, c0, c1);
+            let rows = CueRows::new(&att.arg, &p, &ctx, a, b);
             for i in (a..b).filter(|&i| i < c0 || i >= c1) {
                 arg_features(&p, &ctx, i, att.arg.bits, &mut feats);
                 let mut want = [0f32; ARG_TAGS];

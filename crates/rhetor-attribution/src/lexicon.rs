@@ -117,6 +117,16 @@ pub(crate) fn key(w: &str) -> u64 {
     fx(h, 0xff)
 }
 
+/// [`key`] of a word whose lower-case hash (as a token's, curly apostrophes straightened) is
+/// `lower`: the same value, without hashing again, unless [`key`] would strip something.
+pub(crate) fn key_from_lower(w: &str, lower: u64) -> u64 {
+    if w.ends_with("'s") || w.ends_with('’') || w.ends_with("’s") || w.ends_with('.') {
+        key(w)
+    } else {
+        lower
+    }
+}
+
 /// The list files.
 mod file {
     pub const HONORIFICS: &str = include_str!("../data/honorifics.txt");

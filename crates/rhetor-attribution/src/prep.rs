@@ -101,10 +101,10 @@ pub(crate) fn lemma(w: &str) -> &str {
     w
 }
 
-fn shape(s: &str) -> u8 {
+fn shape(s: &str, ascii: bool) -> u8 {
     // ASCII (nearly every token): the same answers from the bytes.
     let b = s.as_bytes();
-    if b.is_ascii() {
+    if ascii {
         let Some(&first) = b.first() else { return 4 };
         return if first.is_ascii_digit() {
             3
@@ -166,36 +166,50 @@ pub(crate) fn suffix_hash(s: &str) -> u64 {
     fx(fx(hs, 0xff), 3)
 }
 
+/// ASCII lower case by table (one load a byte).
+static LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).to_ascii_lowercase();
+        i += 1;
+    }
+    t
+};
+
 /// Hashes of a token's lower-cased form and its lemma, in one pass for ASCII (the same values as
-/// hashing the lower-cased strings).
-fn hashes(s: &str, buf: &mut String) -> (u64, u64) {
-    if !s.is_ascii() {
+/// hashing the lower-cased strings). `ascii`: whether `s` is ASCII.
+fn hashes(s: &str, ascii: bool, buf: &mut String) -> (u64, u64) {
+    if !ascii {
         lower_into(s, buf);
         return (hash_str(buf), hash_str(lemma(buf)));
     }
     let b = s.as_bytes();
     let n = b.len();
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    // prefix[k] = hash of the first n - 3 + k bytes, for the lemma (read only when n > 3). The
-    // last three bytes are hashed outside the loop, which then needs no test per byte.
+    // prefix[k] = hash of the first n - 3 + k bytes and tail = the last three bytes lower-cased,
+    // for the lemma (read only when n > 3). The last three bytes are hashed outside the loop,
+    // which then needs no test per byte; lower case comes from a table.
     let head = n.saturating_sub(3);
     for &c in &b[..head] {
-        h = fx(h, c.to_ascii_lowercase() as u64);
+        h = fx(h, LOWER[c as usize] as u64);
     }
     let mut prefix = [h; 3];
+    let mut tail = [0u8; 3];
     for (k, &c) in b[head..].iter().enumerate() {
+        let c = LOWER[c as usize];
         prefix[k + 3 - (n - head)] = h;
-        h = fx(h, c.to_ascii_lowercase() as u64);
+        tail[k + 3 - (n - head)] = c;
+        h = fx(h, c as u64);
     }
     let w = fx(h, 0xff);
-    let low = |k: usize| b[k].to_ascii_lowercase();
-    let ends =
-        |suf: &[u8]| n >= suf.len() && (0..suf.len()).all(|k| low(n - suf.len() + k) == suf[k]);
-    let lem = if n > 5 && ends(b"ing") || n > 4 && (ends(b"ied") || ends(b"ies")) {
+    // -ing (n > 5), -ied / -ies (n > 4): 3 bytes off; -ed (n > 4): 2; -s but not -ss or -'s: 1.
+    let [_, y, z] = tail;
+    let lem = if n > 5 && tail == *b"ing" || n > 4 && (tail == *b"ied" || tail == *b"ies") {
         fx(prefix[0], 0xff)
-    } else if n > 4 && ends(b"ed") {
+    } else if n > 4 && [y, z] == *b"ed" {
         fx(prefix[1], 0xff)
-    } else if n > 3 && ends(b"s") && !ends(b"ss") && !ends(b"'s") {
+    } else if n > 3 && z == b's' && y != b's' && y != b'\'' {
         fx(prefix[2], 0xff)
     } else {
         w
@@ -230,6 +244,7 @@ impl<'a> Prepared<'a> {
         nq.push(0);
         for (i, t) in raw.iter().enumerate() {
             let s = &text[t.byte_start..t.byte_end];
+            let ascii = s.is_ascii();
             let mut flags = 0u8;
             if i == 0 || lines[i] != lines[i - 1] {
                 if i > 0 {
@@ -244,7 +259,7 @@ impl<'a> Prepared<'a> {
                 sent += 1;
             }
             let (class, shape_v) = if t.kind == TokenKind::Word {
-                (class::WORD, shape(s))
+                (class::WORD, shape(s, ascii))
             } else {
                 let c = s.chars().next().unwrap_or(' ');
                 let cl = match c {
@@ -263,7 +278,7 @@ impl<'a> Prepared<'a> {
             quotes += (class == class::QOPEN) as u32;
             nc.push(commas);
             nq.push(quotes);
-            let (w, lem) = hashes(s, &mut buf);
+            let (w, lem) = hashes(s, ascii, &mut buf);
             if t.kind == TokenKind::Word && lex.pronouns_or_titles.contains(w) {
                 if lex.pronouns.contains(w) {
                     flags |= flag::PRONOUN;
@@ -475,7 +490,7 @@ mod tests {
             lower_into(w, &mut low);
             let suf_start = low.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
             let want = (hash_str(&low), hash_str(lemma(&low)));
-            assert_eq!(hashes(w, &mut buf), want, "{w}");
+            assert_eq!(hashes(w, w.is_ascii(), &mut buf), want, "{w}");
             assert_eq!(suffix_hash(w), fx(hash_str(&low[suf_start..]), 3), "{w}");
         }
     }
@@ -486,7 +501,7 @@ mod tests {
             "", "a", "A", "Ab", "AB", "A1", "A.", "U.S", "1,000", "9a", ".", "-", "'s", "aB",
             "McCain", "NATO", "X", "x1", "(", "Trump's",
         ] {
-            assert_eq!(shape(w), shape_chars(w), "{w:?}");
+            assert_eq!(shape(w, w.is_ascii()), shape_chars(w), "{w:?}");
         }
     }
 

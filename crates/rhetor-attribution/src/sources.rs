@@ -11,7 +11,7 @@
 //!   the speaker's of the attribution just before it (news pages truncate mid-quote).
 
 use crate::extract::tok_range;
-use crate::lexicon::{key, lexicon};
+use crate::lexicon::{key_from_lower, lexicon};
 use crate::prep::{class, flag, Prepared};
 use crate::speakers::Name;
 use crate::Attribution;
@@ -49,7 +49,7 @@ pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
     let mut heap: Vec<u64> = Vec::new();
     let mut n = 0;
     for w in words
-        .map(|i| key(tok_text(p, i)))
+        .map(|i| key_from_lower(tok_text(p, i), p.toks[i].w))
         .filter(|&w| !l.non_sources.contains(w))
     {
         if n < stack.len() {

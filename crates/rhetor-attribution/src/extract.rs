@@ -206,13 +206,13 @@ impl Attributor {
     /// Cue token ranges, in text order.
     pub(crate) fn find_cues(&self, p: &Prepared) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        let mut mask = Vec::new();
-        cue_mask_fast(p, &self.heads, &self.lex, &mut mask);
         let mut has_q = false;
         let mut para = u32::MAX;
         let mut i = 0;
         while i < p.toks.len() {
-            if mask[i] & 3 == 0 {
+            // The token's cue mask value, asked as the tagger reaches it (no mask list).
+            let lexinfo = cue_mask_value(&self.heads, &self.lex, p.toks[i].lem);
+            if lexinfo & 3 == 0 {
                 i += 1;
                 continue;
             }
@@ -226,7 +226,7 @@ impl Attributor {
             let mut score = CueScore::new(&self.cue);
             cue_features_into(
                 p,
-                mask[i],
+                lexinfo,
                 has_q,
                 ps as usize,
                 pe as usize,

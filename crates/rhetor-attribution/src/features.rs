@@ -47,26 +47,31 @@ pub(crate) fn cue_mask(p: &Prepared, cands: &WordSet, lex: &WordSet, out: &mut V
 }
 
 /// The words that may head a cue: the learned candidates and the lexicon in one set, so that
-/// [`cue_mask_fast`] asks one set about most tokens instead of two.
+/// [`cue_mask_value`] asks one set about most tokens instead of two.
 pub(crate) fn cue_heads(cands: &WordSet, lex: &WordSet) -> WordSet {
     let mut v = cands.as_slice().to_vec();
     v.extend_from_slice(lex.as_slice());
     WordSet::new(v)
 }
 
-/// [`cue_mask`] with `heads` from [`cue_heads`]: a token outside `heads` is 0, one inside is a
-/// candidate or a lexicon word (the same values).
+/// [`cue_mask`]'s value for lemma `lem`, with `heads` from [`cue_heads`]: a token outside `heads`
+/// is 0, one inside is a candidate or a lexicon word (the same values).
+#[inline]
+pub(crate) fn cue_mask_value(heads: &WordSet, lex: &WordSet, lem: u64) -> u8 {
+    if !heads.contains(lem) {
+        0
+    } else if lex.contains(lem) {
+        5
+    } else {
+        1
+    }
+}
+
+/// [`cue_mask`] by [`cue_mask_value`] (what the tagger asks token by token).
+#[cfg(test)]
 pub(crate) fn cue_mask_fast(p: &Prepared, heads: &WordSet, lex: &WordSet, out: &mut Vec<u8>) {
     out.clear();
-    out.extend(p.toks.iter().map(|t| {
-        if !heads.contains(t.lem) {
-            0
-        } else if lex.contains(t.lem) {
-            5
-        } else {
-            1
-        }
-    }));
+    out.extend(p.toks.iter().map(|t| cue_mask_value(heads, lex, t.lem)));
 }
 
 /// The cue span headed by token `i`: the head alone, or "according to".
@@ -113,14 +118,17 @@ impl FeatSink for Vec<u32> {
 /// comes, in feature order, which is what [`Packed::emit_n`] does over the list of buckets (so the
 /// same bits), without building the list.
 pub(crate) struct CueScore<'a> {
-    m: &'a Packed,
+    /// The model's code rows, one per bucket (a row is one bounds check, not a slice).
+    rows: &'a [[u8; CUE_TAGS]],
+    table: &'a [f32; 256],
     pub acc: [f32; CUE_TAGS],
 }
 
 impl<'a> CueScore<'a> {
     pub fn new(m: &'a Packed) -> CueScore<'a> {
         CueScore {
-            m,
+            rows: m.codes.as_chunks::<CUE_TAGS>().0,
+            table: &m.table,
             acc: [0.0; CUE_TAGS],
         }
     }
@@ -129,12 +137,9 @@ impl<'a> CueScore<'a> {
 impl FeatSink for CueScore<'_> {
     #[inline(always)]
     fn push(&mut self, bucket: u32) {
-        let i = bucket as usize * CUE_TAGS;
-        let codes: &[u8; CUE_TAGS] = self.m.codes[i..i + CUE_TAGS]
-            .try_into()
-            .expect("row of codes");
+        let codes = &self.rows[bucket as usize];
         for (a, &code) in self.acc.iter_mut().zip(codes) {
-            *a += self.m.table[code as usize];
+            *a += self.table[code as usize];
         }
     }
 }
@@ -590,20 +595,14 @@ impl Acc {
         }
     }
 
-    /// Adds the row of bucket `b` of `m`, decoded as [`Packed::row`] decodes it.
+    /// Adds the row of the feature whose hash so far is `h`, then `vals` (as [`Fb::from`] hashes),
+    /// decoded as [`Packed::row`] decodes it; `rows` are `m`'s code rows, one per bucket.
     #[inline(always)]
-    fn add_bucket(&mut self, m: &Packed, b: u32) {
-        let i = b as usize * ARG_TAGS;
-        let codes: &[u8; ARG_TAGS] = m.codes[i..i + ARG_TAGS].try_into().expect("row of codes");
+    fn add_hashed(&mut self, m: &Packed, rows: &[[u8; ARG_TAGS]], h: u64, vals: &[u64]) {
+        let codes = &rows[bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits) as usize];
         for (a, &code) in self.0.iter_mut().zip(codes) {
             *a += m.table[code as usize];
         }
-    }
-
-    /// Adds the row of the feature whose hash so far is `h`, then `vals` (as [`Fb::from`] hashes).
-    #[inline(always)]
-    fn add_hashed(&mut self, m: &Packed, h: u64, vals: &[u64]) {
-        self.add_bucket(m, bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits));
     }
 }
 
@@ -661,22 +660,23 @@ pub(crate) fn arg_emission_dir<const AFTER: bool>(
     let qn = t.get(i + 1).is_some_and(|y| y.class == class::QCLOSE) as usize;
     let fl = (x.flags & 7) as usize;
     let pre = &c.pre[dir];
+    let rows = m.codes.as_chunks::<ARG_TAGS>().0;
     let mut acc = Acc::default();
     acc.add(&g.t101[dir * N_DB + db]);
-    acc.add_hashed(m, pre[1], &[x.w]);
+    acc.add_hashed(m, rows, pre[1], &[x.w]);
     acc.add(&g.t103[dir * N_CL + cl0]);
-    acc.add_hashed(m, pre[3], &[w(-1)]);
-    acc.add_hashed(m, pre[4], &[w(1)]);
+    acc.add_hashed(m, rows, pre[3], &[w(-1)]);
+    acc.add_hashed(m, rows, pre[4], &[w(1)]);
     acc.add(&g.t107[((dir * 2 + inq) * 2 + c.inq as usize) * N_SD + sd]);
     acc.add(&g.t109[(dir * N_CNT + commas) * N_SD + sd]);
     acc.add(&g.t110[(dir * N_CNT + quotes) * 2 + inq]);
     acc.add(&cr.t111[dir][ds]);
     acc.add(&cr.t112[dir][ds]);
     acc.add(&g.t114[(dir * 8 + fl) * N_DS + ds]);
-    acc.add_hashed(m, pre[9], &[x.w, inq as u64]);
-    acc.add_hashed(m, pre[10], &[cl(-1), cl0 as u64, cl(1)]);
+    acc.add_hashed(m, rows, pre[9], &[x.w, inq as u64]);
+    acc.add_hashed(m, rows, pre[10], &[cl(-1), cl0 as u64, cl(1)]);
     acc.add(&g.t118[((dir * N_CA + cr.ca) * 2 + inq) * N_SD + sd]);
-    acc.add_hashed(m, pre[11], &[x.lem, ds as u64]);
+    acc.add_hashed(m, rows, pre[11], &[x.lem, ds as u64]);
     acc.add(&cr.t121[dir][ds]);
     acc.add(&cr.t122[dir][inq][sd]);
     acc.add(&g.t125[((dir * N_CL + cl0) * 2 + qn) * 2 + inq]);

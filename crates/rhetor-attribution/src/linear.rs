@@ -230,9 +230,7 @@ impl Packed {
     /// The decoded weights of one bucket, for a model of exactly `N` tags.
     #[inline]
     pub fn row<const N: usize>(&self, bucket: u32) -> [f32; N] {
-        let i = bucket as usize * N;
-        let codes: &[u8; N] = self.codes[i..i + N].try_into().expect("row of N codes");
-        codes.map(|c| self.table[c as usize])
+        self.codes.as_chunks::<N>().0[bucket as usize].map(|c| self.table[c as usize])
     }
 
     /// Transition scores with illegal transitions at minus infinity, `(N + 1) × N`.

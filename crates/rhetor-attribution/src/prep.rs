@@ -161,7 +161,7 @@ pub(crate) fn suffix_hash(s: &str) -> u64 {
     let b = s.as_bytes();
     let mut hs = 0xcbf2_9ce4_8422_2325u64;
     for &c in &b[b.len().saturating_sub(3)..] {
-        hs = fx(hs, c.to_ascii_lowercase() as u64);
+        hs = fx(hs, LOWER[c as usize] as u64);
     }
     fx(fx(hs, 0xff), 3)
 }

@@ -207,7 +207,12 @@ fn signatures(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
         }
         let para = t[i].para;
         let (_, pe) = p.paras[para as usize];
-        let Some(n) = names.iter().find(|n| n.span.start() >= t[i].span.end()) else {
+        // Names are in text order: the first that starts after the dash, by bisection.
+        debug_assert!(names
+            .windows(2)
+            .all(|w| w[0].span.start() < w[1].span.start()));
+        let first = names.partition_point(|n| n.span.start() < t[i].span.end());
+        let Some(n) = names.get(first) else {
             continue;
         };
         let Some((ns, ne)) = tok_range(p, n.span) else {
@@ -247,6 +252,10 @@ fn open_quotes(p: &Prepared, atts: &mut Vec<Attribution>) {
     let mut extra = Vec::new();
     for &(ps, pe) in &p.paras {
         let (ps, pe) = (ps as usize, pe as usize);
+        // No double quote in the paragraph (prefix counts): nothing to look for.
+        if p.n_quote[pe] == p.n_quote[ps] {
+            continue;
+        }
         let Some(qs) = (ps..pe).find(|&i| t[i].class == class::QOPEN && t[i].inq) else {
             continue;
         };

@@ -62,6 +62,8 @@ pub struct Attributor {
     pub(crate) cands: WordSet,
     /// Lemma hashes of the built-in cue lexicon.
     pub(crate) lex: WordSet,
+    /// Both sets in one ([`cue_heads`]).
+    pub(crate) heads: WordSet,
     /// How it was trained and its scores.
     pub(crate) manifest: Manifest,
 }
@@ -153,6 +155,7 @@ impl Attributor {
                 arg_bias: p.arg_bias,
                 src_bias: p.src_bias,
             },
+            heads: cue_heads(&WordSet::new(p.candidates.clone()), &lexicon_hashes()),
             cands: WordSet::new(p.candidates),
             lex: lexicon_hashes(),
             manifest,
@@ -203,14 +206,13 @@ impl Attributor {
     /// Cue token ranges, in text order.
     pub(crate) fn find_cues(&self, p: &Prepared) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        let mut feats = Vec::with_capacity(40);
-        let mut mask = Vec::new();
-        cue_mask(p, &self.cands, &self.lex, &mut mask);
         let mut has_q = false;
         let mut para = u32::MAX;
         let mut i = 0;
         while i < p.toks.len() {
-            if mask[i] & 3 == 0 {
+            // The token's cue mask value, asked as the tagger reaches it (no mask list).
+            let lexinfo = cue_mask_value(&self.heads, &self.lex, p.toks[i].lem);
+            if lexinfo & 3 == 0 {
                 i += 1;
                 continue;
             }
@@ -221,18 +223,18 @@ impl Attributor {
                 has_q = p.toks[ps as usize..pe as usize].iter().any(|t| t.inq);
             }
             let (ps, pe) = p.paras[para as usize];
-            cue_features(
+            let mut score = CueScore::new(&self.cue);
+            cue_features_into(
                 p,
-                mask[i],
+                lexinfo,
                 has_q,
                 ps as usize,
                 pe as usize,
                 i,
                 self.cue.bits,
-                &mut feats,
+                &mut score,
             );
-            let mut sc = [0f32; CUE_TAGS];
-            self.cue.emit_n(&feats, &mut sc);
+            let sc = score.acc;
             if sc[1] - sc[0] > self.params.cue_bias {
                 let e = cue_extent(p, i);
                 out.push((i, e));
@@ -255,19 +257,30 @@ impl Attributor {
         only_o[A_O as usize] = 0.0;
         for &(c0, c1) in cues {
             let ctx = CueCtx::new(p, c0, c1);
-            let rows = CueRows::new(&self.arg, &ctx);
             let (a, b) = window(p, c0, c1);
+            let rows = CueRows::new(&self.arg, p, &ctx, a, b);
             em.clear();
-            for i in a..b {
-                if i >= c0 && i < c1 {
-                    em.push(only_o);
-                    continue;
-                }
-                let mut row = arg_emission(p, &ctx, &rows, &self.arg_tables, &self.arg, i);
+            let biased = |mut row: [f32; ARG_TAGS]| {
                 row[A_O as usize] += self.params.arg_bias;
                 row[A_BS as usize] -= self.params.src_bias;
                 row[A_IS as usize] -= self.params.src_bias;
-                em.push(row);
+                row
+            };
+            let g = &self.arg_tables;
+            // Before the cue, the cue itself, after it: the window in order, each part with its
+            // direction fixed.
+            for i in a..b.min(c0) {
+                em.push(biased(arg_emission_dir::<false>(
+                    p, &ctx, &rows, g, &self.arg, i,
+                )));
+            }
+            for _ in a.max(c0)..b.min(c1) {
+                em.push(only_o);
+            }
+            for i in a.max(c1)..b {
+                em.push(biased(arg_emission_dir::<true>(
+                    p, &ctx, &rows, g, &self.arg, i,
+                )));
             }
             dec.decode(&em, &trans, &mut tags);
             if let Some(att) = self.assemble(p, a, &tags, c0, c1) {

@@ -46,6 +46,34 @@ pub(crate) fn cue_mask(p: &Prepared, cands: &WordSet, lex: &WordSet, out: &mut V
     }));
 }
 
+/// The words that may head a cue: the learned candidates and the lexicon in one set, so that
+/// [`cue_mask_value`] asks one set about most tokens instead of two.
+pub(crate) fn cue_heads(cands: &WordSet, lex: &WordSet) -> WordSet {
+    let mut v = cands.as_slice().to_vec();
+    v.extend_from_slice(lex.as_slice());
+    WordSet::new(v)
+}
+
+/// [`cue_mask`]'s value for lemma `lem`, with `heads` from [`cue_heads`]: a token outside `heads`
+/// is 0, one inside is a candidate or a lexicon word (the same values).
+#[inline]
+pub(crate) fn cue_mask_value(heads: &WordSet, lex: &WordSet, lem: u64) -> u8 {
+    if !heads.contains(lem) {
+        0
+    } else if lex.contains(lem) {
+        5
+    } else {
+        1
+    }
+}
+
+/// [`cue_mask`] by [`cue_mask_value`] (what the tagger asks token by token).
+#[cfg(test)]
+pub(crate) fn cue_mask_fast(p: &Prepared, heads: &WordSet, lex: &WordSet, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(p.toks.iter().map(|t| cue_mask_value(heads, lex, t.lem)));
+}
+
 /// The cue span headed by token `i`: the head alone, or "according to".
 pub(crate) fn cue_extent(p: &Prepared, i: usize) -> usize {
     static ACCORDING: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
@@ -73,12 +101,55 @@ const fn seed(t: u64) -> u64 {
 /// them whole).
 const ARG_PLAIN: [u64; 12] = [101, 102, 103, 105, 106, 107, 109, 110, 114, 115, 117, 120];
 
-struct Fb<'a> {
-    out: &'a mut Vec<u32>,
+/// Where hashed features go: a list of buckets (training, the reference path), or straight into
+/// a score ([`CueScore`]).
+pub(crate) trait FeatSink {
+    fn push(&mut self, bucket: u32);
+}
+
+impl FeatSink for Vec<u32> {
+    #[inline]
+    fn push(&mut self, bucket: u32) {
+        Vec::push(self, bucket);
+    }
+}
+
+/// The cue tagger's scores, summed as the features are hashed: each bucket's row is added when it
+/// comes, in feature order, which is what [`Packed::emit_n`] does over the list of buckets (so the
+/// same bits), without building the list.
+pub(crate) struct CueScore<'a> {
+    /// The model's code rows, one per bucket (a row is one bounds check, not a slice).
+    rows: &'a [[u8; CUE_TAGS]],
+    table: &'a [f32; 256],
+    pub acc: [f32; CUE_TAGS],
+}
+
+impl<'a> CueScore<'a> {
+    pub fn new(m: &'a Packed) -> CueScore<'a> {
+        CueScore {
+            rows: m.codes.as_chunks::<CUE_TAGS>().0,
+            table: &m.table,
+            acc: [0.0; CUE_TAGS],
+        }
+    }
+}
+
+impl FeatSink for CueScore<'_> {
+    #[inline(always)]
+    fn push(&mut self, bucket: u32) {
+        let codes = &self.rows[bucket as usize];
+        for (a, &code) in self.acc.iter_mut().zip(codes) {
+            *a += self.table[code as usize];
+        }
+    }
+}
+
+struct Fb<'a, S: FeatSink> {
+    out: &'a mut S,
     bits: u32,
 }
 
-impl Fb<'_> {
+impl<S: FeatSink> Fb<'_, S> {
     #[inline]
     fn f(&mut self, t: u64, vals: &[u64]) {
         self.from(seed(t), vals);
@@ -119,6 +190,22 @@ pub(crate) fn cue_features(
     out: &mut Vec<u32>,
 ) {
     out.clear();
+    cue_features_into(p, lexinfo, para_has_quote, ps, pe, i, bits, out);
+}
+
+/// [`cue_features`] into any sink (the tagger scores with [`CueScore`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn cue_features_into<S: FeatSink>(
+    p: &Prepared,
+    lexinfo: u8,
+    para_has_quote: bool,
+    ps: usize,
+    pe: usize,
+    i: usize,
+    bits: u32,
+    out: &mut S,
+) {
     let t = &p.toks;
     let w = |k: isize| -> u64 {
         let j = i as isize + k;
@@ -149,6 +236,7 @@ pub(crate) fn cue_features(
     };
     let x = &t[i];
     let lem = x.lem;
+    let suf = p.suffix(i);
     let (ss, se) = p.sents[x.sent as usize];
     let to_end = dbucket(se as usize - 1 - i);
     let from_start = dbucket(i - ss as usize);
@@ -156,7 +244,7 @@ pub(crate) fn cue_features(
     fb.f(1, &[]);
     fb.f(2, &[x.w]);
     fb.f(3, &[lem]);
-    fb.f(4, &[x.suf]);
+    fb.f(4, &[suf]);
     fb.f(5, &[cls(0)]);
     fb.f(6, &[w(-1)]);
     fb.f(7, &[w(1)]);
@@ -182,11 +270,11 @@ pub(crate) fn cue_features(
     fb.f(26, &[x.w, w(1), w(2)]);
     fb.f(27, &[lem, inq(-1), inq(1)]);
     fb.f(28, &[cls(0), to_end.min(3), from_start.min(3)]);
-    fb.f(29, &[x.suf, cls(1)]);
+    fb.f(29, &[suf, cls(1)]);
     let lx = (lexinfo >> 2) as u64;
     fb.f(30, &[lx]);
     fb.f(31, &[lx, cls(1), cls(-1)]);
-    fb.f(32, &[lx, x.suf]);
+    fb.f(32, &[lx, suf]);
 }
 
 /// What the argument tagger knows about its cue.
@@ -349,16 +437,18 @@ fn row_from(m: &Packed, h: u64, vals: &[u64]) -> ArgRow {
 }
 
 /// A table over the mixed-radix index `dims` (most significant first): entry `k` is the row of
-/// `tpl` for the direction and values `vals` gives for `k`'s digits.
-fn table(
+/// `tpl` for the direction and values `vals` gives for `k`'s digits. Fixed-size, so that indices
+/// the compiler can bound (direction, distance buckets, counts) need no bounds check.
+fn table<const N: usize>(
     m: &Packed,
     tpl: u64,
     dims: &[usize],
     vals: impl Fn(&[usize]) -> (u64, Vec<u64>),
-) -> Vec<ArgRow> {
+) -> Box<[ArgRow; N]> {
     let n: usize = dims.iter().product();
+    assert_eq!(n, N, "table {tpl}: dimensions and size disagree");
     let mut digits = vec![0; dims.len()];
-    (0..n)
+    let rows: Vec<ArgRow> = (0..n)
         .map(|mut k| {
             for (d, &size) in digits.iter_mut().zip(dims).rev() {
                 *d = k % size;
@@ -367,7 +457,10 @@ fn table(
             let (dir, v) = vals(&digits);
             arg_row(m, tpl, dir, &v)
         })
-        .collect()
+        .collect();
+    rows.into_boxed_slice()
+        .try_into()
+        .expect("a table of N rows")
 }
 
 /// The argument tagger's emissions with its hashing done ahead where it can be: the rows of
@@ -377,15 +470,15 @@ fn table(
 /// [`Packed::emit_n`] over [`arg_features`] (a test checks it).
 #[derive(Debug, Clone)]
 pub(crate) struct ArgTables {
-    t101: Vec<ArgRow>, // dir, db
-    t103: Vec<ArgRow>, // dir, cl(0)
-    t107: Vec<ArgRow>, // dir, inq, cue inq, sd
-    t109: Vec<ArgRow>, // dir, commas, sd
-    t110: Vec<ArgRow>, // dir, quotes, inq
-    t114: Vec<ArgRow>, // dir, flags & 7, ds
-    t118: Vec<ArgRow>, // dir, cue's next token, inq, sd
-    t125: Vec<ArgRow>, // dir, cl(0), quote closes next, inq
-    t126: Vec<ArgRow>, // dir, cue position, commas, sd
+    t101: Box<[ArgRow; 2 * N_DB]>,             // dir, db
+    t103: Box<[ArgRow; 2 * N_CL]>,             // dir, cl(0)
+    t107: Box<[ArgRow; 2 * 2 * 2 * N_SD]>,     // dir, inq, cue inq, sd
+    t109: Box<[ArgRow; 2 * N_CNT * N_SD]>,     // dir, commas, sd
+    t110: Box<[ArgRow; 2 * N_CNT * 2]>,        // dir, quotes, inq
+    t114: Box<[ArgRow; 2 * 8 * N_DS]>,         // dir, flags & 7, ds
+    t118: Box<[ArgRow; 2 * N_CA * 2 * N_SD]>,  // dir, cue's next token, inq, sd
+    t125: Box<[ArgRow; 2 * N_CL * 2 * 2]>,     // dir, cl(0), quote closes next, inq
+    t126: Box<[ArgRow; 2 * 3 * N_CNT * N_SD]>, // dir, cue position, commas, sd
 }
 
 impl ArgTables {
@@ -428,10 +521,13 @@ pub(crate) struct CueRows {
     t122: [[[ArgRow; N_SD]; 2]; 2], // dir, inq, sd (cue lemma)
     t127: [[ArgRow; N_CNT]; 2],     // dir, commas (cue lemma, cue position)
     ca: usize,
+    at: usize,
 }
 
 impl CueRows {
-    pub fn new(m: &Packed, c: &CueCtx) -> CueRows {
+    /// The rows for cue `c` that its window `[a, b)` reads: only the distances, sentence offsets
+    /// and comma counts its tokens have (the others stay zero and are never read).
+    pub fn new(m: &Packed, p: &Prepared, c: &CueCtx, a: usize, b: usize) -> CueRows {
         let z = [0f32; ARG_TAGS];
         let mut r = CueRows {
             t111: [[z; N_DS]; 2],
@@ -444,21 +540,41 @@ impl CueRows {
             } else {
                 c.cls_after as usize
             },
+            at: c.at as usize,
         };
+        let t = &p.toks;
+        let sd_index = |i: usize| ((t[i].sent as i64 - c.sent as i64).clamp(-3, 3) + 3) as usize;
         for dir in 0..2 {
+            // The window's tokens on this side: [lo, hi), and the farthest one's distance and
+            // commas (distance and commas grow with the distance from the cue; sentence offsets
+            // grow along the text).
+            let (lo, hi) = if dir == 0 {
+                (a, b.min(c.c0))
+            } else {
+                (a.max(c.c1), b)
+            };
+            if lo >= hi {
+                continue;
+            }
+            let (d_max, commas_max) = if dir == 0 {
+                (c.c0 - lo, p.n_comma[c.c0] - p.n_comma[lo + 1])
+            } else {
+                (hi - c.c1, p.n_comma[hi - 1] - p.n_comma[c.c1])
+            };
             let pre = &c.pre[dir];
             let row = |h: u64, vals: &[u64]| row_from(m, h, vals);
-            for ds in 0..N_DS {
+            // A token outside the cue is at least one away: distance 0 is never read.
+            for ds in 1..=d_max.min(N_DS - 1) {
                 r.t111[dir][ds] = row(pre[12], &[ds as u64]);
                 r.t112[dir][ds] = row(pre[13], &[ds as u64]);
                 r.t121[dir][ds] = row(pre[15], &[ds as u64]);
             }
             for inq in 0..2 {
-                for sd in 0..N_SD {
+                for sd in sd_index(lo)..=sd_index(hi - 1) {
                     r.t122[dir][inq][sd] = row(pre[16], &[inq as u64, sd_value(sd)]);
                 }
             }
-            for commas in 0..N_CNT {
+            for commas in 0..=(commas_max as usize).min(N_CNT - 1) {
                 r.t127[dir][commas] = row(pre[19], &[commas as u64, c.at]);
             }
         }
@@ -466,16 +582,53 @@ impl CueRows {
     }
 }
 
-#[inline(always)]
-fn add(acc: &mut ArgRow, row: &ArgRow) {
-    for k in 0..ARG_TAGS {
-        acc[k] += row[k];
+/// A running sum of rows: a decoded row adds straight from the code table (no row built first),
+/// in the same order as [`Packed::emit_n`], so the same bits.
+#[derive(Clone, Copy, Default)]
+struct Acc([f32; ARG_TAGS]);
+
+impl Acc {
+    #[inline(always)]
+    fn add(&mut self, row: &ArgRow) {
+        for (a, w) in self.0.iter_mut().zip(row) {
+            *a += w;
+        }
+    }
+
+    /// Adds the row of the feature whose hash so far is `h`, then `vals` (as [`Fb::from`] hashes),
+    /// decoded as [`Packed::row`] decodes it; `rows` are `m`'s code rows, one per bucket.
+    #[inline(always)]
+    fn add_hashed(&mut self, m: &Packed, rows: &[[u8; ARG_TAGS]], h: u64, vals: &[u64]) {
+        let codes = &rows[bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits) as usize];
+        for (a, &code) in self.0.iter_mut().zip(codes) {
+            *a += m.table[code as usize];
+        }
     }
 }
 
 /// The argument tagger's scores of token `i` (outside the cue) for cue `c`: the same as
-/// [`Packed::emit_n`] over [`arg_features`].
+/// [`Packed::emit_n`] over [`arg_features`]. (The tagger calls [`arg_emission_dir`].)
+#[cfg(test)]
 pub(crate) fn arg_emission(
+    p: &Prepared,
+    c: &CueCtx,
+    cr: &CueRows,
+    g: &ArgTables,
+    m: &Packed,
+    i: usize,
+) -> ArgRow {
+    if i >= c.c1 {
+        arg_emission_dir::<true>(p, c, cr, g, m, i)
+    } else {
+        arg_emission_dir::<false>(p, c, cr, g, m, i)
+    }
+}
+
+/// [`arg_emission`] for a token after the cue (`AFTER`) or before it: the direction is a constant,
+/// so the compiler folds the per-direction offsets of every table (the caller's loop over a
+/// window is split at the cue).
+#[inline(always)]
+pub(crate) fn arg_emission_dir<const AFTER: bool>(
     p: &Prepared,
     c: &CueCtx,
     cr: &CueRows,
@@ -485,11 +638,15 @@ pub(crate) fn arg_emission(
 ) -> ArgRow {
     let t = &p.toks;
     let x = &t[i];
-    let (dir, d, lo, hi) = if i < c.c0 {
-        (0usize, c.c0 - i, i + 1, c.c0)
+    debug_assert!(
+        if AFTER { i >= c.c1 } else { i < c.c0 },
+        "token {i} inside the cue"
+    );
+    let dir = AFTER as usize;
+    let (d, lo, hi) = if AFTER {
+        (i + 1 - c.c1, c.c1, i)
     } else {
-        debug_assert!(i >= c.c1, "token {i} inside the cue");
-        (1usize, i + 1 - c.c1, c.c1, i)
+        (c.c0 - i, i + 1, c.c0)
     };
     let db = dbucket(d) as usize;
     let ds = d.min(6);
@@ -500,43 +657,32 @@ pub(crate) fn arg_emission(
     let cl = |k: isize| arg_class(t, i, k);
     let cl0 = x.class as usize * 8 + x.shape as usize;
     let inq = x.inq as usize;
-    let qn = (i + 1 < t.len() && t[i + 1].class == class::QCLOSE) as usize;
+    let qn = t.get(i + 1).is_some_and(|y| y.class == class::QCLOSE) as usize;
+    let fl = (x.flags & 7) as usize;
     let pre = &c.pre[dir];
-    let hashed = |h: u64, vals: &[u64]| row_from(m, h, vals);
-    let mut acc = [0f32; ARG_TAGS];
-    add(&mut acc, &g.t101[dir * N_DB + db]);
-    add(&mut acc, &hashed(pre[1], &[x.w]));
-    add(&mut acc, &g.t103[dir * N_CL + cl0]);
-    add(&mut acc, &hashed(pre[3], &[w(-1)]));
-    add(&mut acc, &hashed(pre[4], &[w(1)]));
-    add(
-        &mut acc,
-        &g.t107[((dir * 2 + inq) * 2 + c.inq as usize) * N_SD + sd],
-    );
-    add(&mut acc, &g.t109[(dir * N_CNT + commas) * N_SD + sd]);
-    add(&mut acc, &g.t110[(dir * N_CNT + quotes) * 2 + inq]);
-    add(&mut acc, &cr.t111[dir][ds]);
-    add(&mut acc, &cr.t112[dir][ds]);
-    add(
-        &mut acc,
-        &g.t114[(dir * 8 + (x.flags & 7) as usize) * N_DS + ds],
-    );
-    add(&mut acc, &hashed(pre[9], &[x.w, inq as u64]));
-    add(&mut acc, &hashed(pre[10], &[cl(-1), cl0 as u64, cl(1)]));
-    add(
-        &mut acc,
-        &g.t118[((dir * N_CA + cr.ca) * 2 + inq) * N_SD + sd],
-    );
-    add(&mut acc, &hashed(pre[11], &[x.lem, ds as u64]));
-    add(&mut acc, &cr.t121[dir][ds]);
-    add(&mut acc, &cr.t122[dir][inq][sd]);
-    add(&mut acc, &g.t125[((dir * N_CL + cl0) * 2 + qn) * 2 + inq]);
-    add(
-        &mut acc,
-        &g.t126[((dir * 3 + c.at as usize) * N_CNT + commas) * N_SD + sd],
-    );
-    add(&mut acc, &cr.t127[dir][commas]);
-    acc
+    let rows = m.codes.as_chunks::<ARG_TAGS>().0;
+    let mut acc = Acc::default();
+    acc.add(&g.t101[dir * N_DB + db]);
+    acc.add_hashed(m, rows, pre[1], &[x.w]);
+    acc.add(&g.t103[dir * N_CL + cl0]);
+    acc.add_hashed(m, rows, pre[3], &[w(-1)]);
+    acc.add_hashed(m, rows, pre[4], &[w(1)]);
+    acc.add(&g.t107[((dir * 2 + inq) * 2 + c.inq as usize) * N_SD + sd]);
+    acc.add(&g.t109[(dir * N_CNT + commas) * N_SD + sd]);
+    acc.add(&g.t110[(dir * N_CNT + quotes) * 2 + inq]);
+    acc.add(&cr.t111[dir][ds]);
+    acc.add(&cr.t112[dir][ds]);
+    acc.add(&g.t114[(dir * 8 + fl) * N_DS + ds]);
+    acc.add_hashed(m, rows, pre[9], &[x.w, inq as u64]);
+    acc.add_hashed(m, rows, pre[10], &[cl(-1), cl0 as u64, cl(1)]);
+    acc.add(&g.t118[((dir * N_CA + cr.ca) * 2 + inq) * N_SD + sd]);
+    acc.add_hashed(m, rows, pre[11], &[x.lem, ds as u64]);
+    acc.add(&cr.t121[dir][ds]);
+    acc.add(&cr.t122[dir][inq][sd]);
+    acc.add(&g.t125[((dir * N_CL + cl0) * 2 + qn) * 2 + inq]);
+    acc.add(&g.t126[((dir * 3 + cr.at) * N_CNT + commas) * N_SD + sd]);
+    acc.add(&cr.t127[dir][commas]);
+    acc.0
 }
 
 #[cfg(test)]
@@ -557,8 +703,8 @@ mod tests {
         for c0 in 0..p.toks.len() {
             let c1 = cue_extent(&p, c0);
             let ctx = CueCtx::new(&p, c0, c1);
-            let rows = CueRows::new(&att.arg, &ctx);
             let (a, b) = window(&p, c0, c1);
+            let rows = CueRows::new(&att.arg, &p, &ctx, a, b);
             for i in (a..b).filter(|&i| i < c0 || i >= c1) {
                 arg_features(&p, &ctx, i, att.arg.bits, &mut feats);
                 let mut want = [0f32; ARG_TAGS];
@@ -574,6 +720,51 @@ mod tests {
             }
         }
         checked
+    }
+
+    /// Every token of `text` scored by the cue tagger both ways (features listed then summed, and
+    /// summed as they are hashed), and its mask both ways: the same bits.
+    fn check_same_cue_scores(text: &str) -> usize {
+        let att = Attributor::shared();
+        let doc = Document::new(text).unwrap();
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
+        let (mut mask, mut fast) = (Vec::new(), Vec::new());
+        cue_mask(&p, &att.cands, &att.lex, &mut mask);
+        cue_mask_fast(&p, &att.heads, &att.lex, &mut fast);
+        assert_eq!(mask, fast);
+        let mut feats = Vec::new();
+        for i in 0..p.toks.len() {
+            let (ps, pe) = p.paras[p.toks[i].para as usize];
+            let (ps, pe) = (ps as usize, pe as usize);
+            let has_q = p.toks[ps..pe].iter().any(|t| t.inq);
+            // Every lexicon value, not only the token's own.
+            for lexinfo in [0, 1, 5] {
+                cue_features(&p, lexinfo, has_q, ps, pe, i, att.cue.bits, &mut feats);
+                let mut want = [0f32; CUE_TAGS];
+                att.cue.emit_n(&feats, &mut want);
+                let mut got = CueScore::new(&att.cue);
+                cue_features_into(&p, lexinfo, has_q, ps, pe, i, att.cue.bits, &mut got);
+                assert_eq!(
+                    got.acc.map(f32::to_bits),
+                    want.map(f32::to_bits),
+                    "token {i}"
+                );
+            }
+        }
+        p.toks.len()
+    }
+
+    #[test]
+    fn cue_scores_summed_as_hashed_are_the_listed_scores() {
+        let mut n = 0;
+        for id in ["9001", "9002", "9003"] {
+            n += check_same_cue_scores(&rhetor_testkit::fixture_article(id));
+        }
+        n += check_same_cue_scores(
+            "“No,” he said. According to them, it was “over.”\n\nShe added: x",
+        );
+        assert!(n > 300, "only {n} tokens compared");
     }
 
     #[test]

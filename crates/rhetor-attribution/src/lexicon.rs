@@ -117,6 +117,16 @@ pub(crate) fn key(w: &str) -> u64 {
     fx(h, 0xff)
 }
 
+/// [`key`] of a word whose lower-case hash (as a token's, curly apostrophes straightened) is
+/// `lower`: the same value, without hashing again, unless [`key`] would strip something.
+pub(crate) fn key_from_lower(w: &str, lower: u64) -> u64 {
+    if w.ends_with("'s") || w.ends_with('’') || w.ends_with("’s") || w.ends_with('.') {
+        key(w)
+    } else {
+        lower
+    }
+}
+
 /// The list files.
 mod file {
     pub const HONORIFICS: &str = include_str!("../data/honorifics.txt");
@@ -147,6 +157,8 @@ pub(crate) struct Lexicon {
     pub pronouns: WordSet,
     /// The cue tagger's title flag.
     pub tagger_titles: WordSet,
+    /// Both sets in one: most tokens are in neither, and one probe tells.
+    pub pronouns_or_titles: WordSet,
     /// Honorifics ("mr"): a name may start with one.
     pub honorifics: WordSet,
     /// Capitalised words that start no name.
@@ -190,6 +202,7 @@ pub(crate) fn lexicon() -> &'static Lexicon {
     L.get_or_init(|| Lexicon {
         pronouns: set(&[PRONOUNS, OBJECT_PRONOUNS]),
         tagger_titles: set(&[HONORIFICS, TITLES, TAGGER_TITLES]),
+        pronouns_or_titles: set(&[PRONOUNS, OBJECT_PRONOUNS, HONORIFICS, TITLES, TAGGER_TITLES]),
         honorifics: set(&[HONORIFICS]),
         stop: set(&[STOP_WORDS, PRONOUNS, HONORIFICS]),
         titles: set(&[HONORIFICS, TITLES, NAME_TITLES]),

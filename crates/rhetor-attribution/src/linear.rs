@@ -211,6 +211,7 @@ pub(crate) struct Packed {
 impl Packed {
     /// Adds the weight rows of `feats` to `out`, for a model of exactly `N` tags (checked at load).
     #[inline]
+    #[cfg(test)]
     pub fn emit_n<const N: usize>(&self, feats: &[u32], out: &mut [f32; N]) {
         debug_assert_eq!(self.ntags, N);
         let mut acc = [0f32; N];
@@ -229,9 +230,7 @@ impl Packed {
     /// The decoded weights of one bucket, for a model of exactly `N` tags.
     #[inline]
     pub fn row<const N: usize>(&self, bucket: u32) -> [f32; N] {
-        let i = bucket as usize * N;
-        let codes: &[u8; N] = self.codes[i..i + N].try_into().expect("row of N codes");
-        codes.map(|c| self.table[c as usize])
+        self.codes.as_chunks::<N>().0[bucket as usize].map(|c| self.table[c as usize])
     }
 
     /// Transition scores with illegal transitions at minus infinity, `(N + 1) × N`.
@@ -495,6 +494,46 @@ impl<const N: usize> Decoder<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The decoder finds the paths of the reference Viterbi, on pseudo-random scores with the
+    /// argument tagger's legal transitions (and on scores with ties: whole numbers).
+    #[test]
+    fn decoder_matches_the_reference_viterbi() {
+        use crate::features::{ARG_ALLOWED, ARG_TAGS};
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut next = |scale: f32, ties: bool| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * scale;
+            if ties {
+                v.round()
+            } else {
+                v
+            }
+        };
+        let mut dec = Decoder::<ARG_TAGS>::new();
+        let mut out = Vec::new();
+        for case in 0..400 {
+            let ties = case % 2 == 1;
+            let n = 1 + case % 37;
+            let trans: Vec<f32> = (0..(ARG_TAGS + 1) * ARG_TAGS)
+                .map(|_| next(4.0, ties))
+                .collect();
+            let em: Vec<[f32; ARG_TAGS]> = (0..n)
+                .map(|_| std::array::from_fn(|_| next(8.0, ties)))
+                .collect();
+            let flat: Vec<f32> = em.iter().flatten().copied().collect();
+            let want = viterbi(&flat, ARG_TAGS, &trans, &ARG_ALLOWED);
+            let masked: Vec<f32> = trans
+                .iter()
+                .zip(&ARG_ALLOWED)
+                .map(|(&t, &a)| if a { t } else { f32::NEG_INFINITY })
+                .collect();
+            dec.decode(&em, &masked, &mut out);
+            assert_eq!(out, want, "case {case}");
+        }
+    }
 
     /// Found by fuzzing (`fuzz/fuzz_targets/model_attribution.rs`): a row delta near `u64::MAX`
     /// after a first row overflowed the running row number (a panic with overflow checks, a wrap

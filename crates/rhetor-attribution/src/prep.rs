@@ -40,8 +40,6 @@ pub(crate) struct Tok {
     pub w: u64,
     /// Hash of a crude lemma (lower case, -s/-ed/-ing stripped).
     pub lem: u64,
-    /// Hash of the last three letters.
-    pub suf: u64,
     pub shape: u8,
     pub class: u8,
     pub flags: u8,
@@ -103,7 +101,30 @@ pub(crate) fn lemma(w: &str) -> &str {
     w
 }
 
-fn shape(s: &str) -> u8 {
+fn shape(s: &str, ascii: bool) -> u8 {
+    // ASCII (nearly every token): the same answers from the bytes.
+    let b = s.as_bytes();
+    if ascii {
+        let Some(&first) = b.first() else { return 4 };
+        return if first.is_ascii_digit() {
+            3
+        } else if !first.is_ascii_alphanumeric() {
+            4
+        } else if first.is_ascii_uppercase() {
+            if b.len() > 1 && !b[1..].iter().any(u8::is_ascii_lowercase) {
+                2
+            } else {
+                1
+            }
+        } else {
+            0
+        };
+    }
+    shape_chars(s)
+}
+
+/// [`shape`] by characters (the reference; what non-ASCII tokens take).
+fn shape_chars(s: &str) -> u8 {
     let mut chars = s.chars();
     let Some(first) = chars.next() else { return 4 };
     if first.is_ascii_digit() {
@@ -127,47 +148,73 @@ fn is_dquote(c: char) -> bool {
     matches!(c, '"' | '“' | '”' | '„' | '«' | '»' | '″')
 }
 
-/// Hashes of a token's lower-cased form, its lemma and its last three letters, in one pass for
-/// ASCII (the same values as hashing the lower-cased strings).
-fn hashes(s: &str, buf: &mut String) -> (u64, u64, u64) {
+/// Hash of a token's last three letters, lower-cased (the same value as hashing the lower-cased
+/// string's last three characters). Only the cue tagger reads it, for its candidates, so it is
+/// computed there ([`Prepared::suffix`]) rather than for every token.
+pub(crate) fn suffix_hash(s: &str) -> u64 {
     if !s.is_ascii() {
-        lower_into(s, buf);
+        let mut buf = String::new();
+        lower_into(s, &mut buf);
         let suf_start = buf.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
-        return (
-            hash_str(buf),
-            hash_str(lemma(buf)),
-            fx(hash_str(&buf[suf_start..]), 3),
-        );
+        return fx(hash_str(&buf[suf_start..]), 3);
+    }
+    let b = s.as_bytes();
+    let mut hs = 0xcbf2_9ce4_8422_2325u64;
+    for &c in &b[b.len().saturating_sub(3)..] {
+        hs = fx(hs, LOWER[c as usize] as u64);
+    }
+    fx(fx(hs, 0xff), 3)
+}
+
+/// ASCII lower case by table (one load a byte).
+static LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).to_ascii_lowercase();
+        i += 1;
+    }
+    t
+};
+
+/// Hashes of a token's lower-cased form and its lemma, in one pass for ASCII (the same values as
+/// hashing the lower-cased strings). `ascii`: whether `s` is ASCII.
+fn hashes(s: &str, ascii: bool, buf: &mut String) -> (u64, u64) {
+    if !ascii {
+        lower_into(s, buf);
+        return (hash_str(buf), hash_str(lemma(buf)));
     }
     let b = s.as_bytes();
     let n = b.len();
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    // prefix[k] = hash of the first n - 3 + k bytes, for the lemma.
+    // prefix[k] = hash of the first n - 3 + k bytes and tail = the last three bytes lower-cased,
+    // for the lemma (read only when n > 3). The last three bytes are hashed outside the loop,
+    // which then needs no test per byte; lower case comes from a table.
+    let head = n.saturating_sub(3);
+    for &c in &b[..head] {
+        h = fx(h, LOWER[c as usize] as u64);
+    }
     let mut prefix = [h; 3];
-    for (k, &c) in b.iter().enumerate() {
-        if k + 3 >= n {
-            prefix[k + 3 - n] = h;
-        }
-        h = fx(h, c.to_ascii_lowercase() as u64);
+    let mut tail = [0u8; 3];
+    for (k, &c) in b[head..].iter().enumerate() {
+        let c = LOWER[c as usize];
+        prefix[k + 3 - (n - head)] = h;
+        tail[k + 3 - (n - head)] = c;
+        h = fx(h, c as u64);
     }
     let w = fx(h, 0xff);
-    let low = |k: usize| b[k].to_ascii_lowercase();
-    let ends =
-        |suf: &[u8]| n >= suf.len() && (0..suf.len()).all(|k| low(n - suf.len() + k) == suf[k]);
-    let lem = if n > 5 && ends(b"ing") || n > 4 && (ends(b"ied") || ends(b"ies")) {
+    // -ing (n > 5), -ied / -ies (n > 4): 3 bytes off; -ed (n > 4): 2; -s but not -ss or -'s: 1.
+    let [_, y, z] = tail;
+    let lem = if n > 5 && tail == *b"ing" || n > 4 && (tail == *b"ied" || tail == *b"ies") {
         fx(prefix[0], 0xff)
-    } else if n > 4 && ends(b"ed") {
+    } else if n > 4 && [y, z] == *b"ed" {
         fx(prefix[1], 0xff)
-    } else if n > 3 && ends(b"s") && !ends(b"ss") && !ends(b"'s") {
+    } else if n > 3 && z == b's' && y != b's' && y != b'\'' {
         fx(prefix[2], 0xff)
     } else {
         w
     };
-    let mut hs = 0xcbf2_9ce4_8422_2325u64;
-    for k in n.saturating_sub(3)..n {
-        hs = fx(hs, low(k) as u64);
-    }
-    (w, lem, fx(fx(hs, 0xff), 3))
+    (w, lem)
 }
 
 impl<'a> Prepared<'a> {
@@ -184,19 +231,35 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|s| (s.tokens.start as u32, s.tokens.end as u32))
             .collect();
-        // Paragraphs are lines with tokens, numbered densely.
+        // Paragraphs are lines with tokens, numbered densely. Their ranges and the prefix counts
+        // of commas and double quotes are built in the same pass over the tokens (the quote
+        // count covers both directions, so fixing directions later does not change it).
         let mut para = 0u32;
         let mut sent = 0u32;
+        let mut paras: Vec<(u32, u32)> = Vec::new();
+        let mut nc = Vec::with_capacity(raw.len() + 1);
+        let mut nq = Vec::with_capacity(raw.len() + 1);
+        let (mut commas, mut quotes) = (0u32, 0u32);
+        nc.push(0);
+        nq.push(0);
         for (i, t) in raw.iter().enumerate() {
             let s = &text[t.byte_start..t.byte_end];
-            if i > 0 && lines[i] != lines[i - 1] {
-                para += 1;
+            let ascii = s.is_ascii();
+            let mut flags = 0u8;
+            if i == 0 || lines[i] != lines[i - 1] {
+                if i > 0 {
+                    para += 1;
+                }
+                paras.push((i as u32, i as u32 + 1));
+                flags |= flag::PARA_START;
+            } else if let Some(last) = paras.last_mut() {
+                last.1 = i as u32 + 1;
             }
             if sents[sent as usize].1 as usize <= i {
                 sent += 1;
             }
             let (class, shape_v) = if t.kind == TokenKind::Word {
-                (class::WORD, shape(s))
+                (class::WORD, shape(s, ascii))
             } else {
                 let c = s.chars().next().unwrap_or(' ');
                 let cl = match c {
@@ -211,9 +274,12 @@ impl<'a> Prepared<'a> {
                 };
                 (cl, 4)
             };
-            let (w, lem, suf) = hashes(s, &mut buf);
-            let mut flags = 0u8;
-            if t.kind == TokenKind::Word {
+            commas += (class == class::COMMA) as u32;
+            quotes += (class == class::QOPEN) as u32;
+            nc.push(commas);
+            nq.push(quotes);
+            let (w, lem) = hashes(s, ascii, &mut buf);
+            if t.kind == TokenKind::Word && lex.pronouns_or_titles.contains(w) {
                 if lex.pronouns.contains(w) {
                     flags |= flag::PRONOUN;
                 }
@@ -230,7 +296,6 @@ impl<'a> Prepared<'a> {
                 b1: t.byte_end as u32,
                 w,
                 lem,
-                suf,
                 shape: shape_v,
                 class,
                 flags,
@@ -239,22 +304,11 @@ impl<'a> Prepared<'a> {
                 para,
             });
         }
-        let mut paras: Vec<(u32, u32)> = Vec::new();
-        for (i, t) in toks.iter().enumerate() {
-            if paras.len() as u32 != t.para + 1 {
-                paras.push((i as u32, i as u32 + 1));
-            } else {
-                paras.last_mut().unwrap().1 = i as u32 + 1;
-            }
-        }
         // Paragraph ids must be dense 0..n for indexing.
         debug_assert!(paras.len() as u32 == toks.last().map_or(0, |t| t.para + 1));
         for &(s, e) in &sents {
             toks[s as usize].flags |= flag::SENT_START;
             toks[e as usize - 1].flags |= flag::SENT_END;
-        }
-        for &(s, _) in &paras {
-            toks[s as usize].flags |= flag::PARA_START;
         }
         let mut p = Prepared {
             text,
@@ -262,25 +316,16 @@ impl<'a> Prepared<'a> {
             toks,
             sents,
             paras,
-            n_comma: Vec::new(),
-            n_quote: Vec::new(),
+            n_comma: nc,
+            n_quote: nq,
         };
         p.mark_quotes();
-        let n = p.toks.len();
-        let mut nc = Vec::with_capacity(n + 1);
-        let mut nq = Vec::with_capacity(n + 1);
-        let (mut a, mut b) = (0u32, 0u32);
-        nc.push(0);
-        nq.push(0);
-        for t in &p.toks {
-            a += (t.class == class::COMMA) as u32;
-            b += (t.class == class::QOPEN || t.class == class::QCLOSE) as u32;
-            nc.push(a);
-            nq.push(b);
-        }
-        p.n_comma = nc;
-        p.n_quote = nq;
         p
+    }
+
+    /// [`suffix_hash`] of token `i`.
+    pub fn suffix(&self, i: usize) -> u64 {
+        suffix_hash(&self.text[self.toks[i].b0 as usize..self.toks[i].b1 as usize])
     }
 
     fn ch_before(&self, i: usize) -> char {
@@ -420,18 +465,43 @@ mod tests {
     fn one_pass_hashes_match_the_string_hashes() {
         let mut buf = String::new();
         for w in [
-            "said", "Says", "SAYING", "noted", "denied", "replies", "glass", "Trump's", "is", "a",
-            "U.S", "1,000", "ing", "sings", "tweeted", "cities",
+            "said",
+            "Says",
+            "SAYING",
+            "noted",
+            "denied",
+            "replies",
+            "glass",
+            "Trump's",
+            "is",
+            "a",
+            "U.S",
+            "1,000",
+            "ing",
+            "sings",
+            "tweeted",
+            "cities",
+            "Ülker",
+            "café",
+            "東京都",
+            "Ab",
         ] {
             let mut low = String::new();
             lower_into(w, &mut low);
             let suf_start = low.char_indices().rev().nth(2).map(|(i, _)| i).unwrap_or(0);
-            let want = (
-                hash_str(&low),
-                hash_str(lemma(&low)),
-                fx(hash_str(&low[suf_start..]), 3),
-            );
-            assert_eq!(hashes(w, &mut buf), want, "{w}");
+            let want = (hash_str(&low), hash_str(lemma(&low)));
+            assert_eq!(hashes(w, w.is_ascii(), &mut buf), want, "{w}");
+            assert_eq!(suffix_hash(w), fx(hash_str(&low[suf_start..]), 3), "{w}");
+        }
+    }
+
+    #[test]
+    fn ascii_shapes_match_the_char_shapes() {
+        for w in [
+            "", "a", "A", "Ab", "AB", "A1", "A.", "U.S", "1,000", "9a", ".", "-", "'s", "aB",
+            "McCain", "NATO", "X", "x1", "(", "Trump's",
+        ] {
+            assert_eq!(shape(w, w.is_ascii()), shape_chars(w), "{w:?}");
         }
     }
 

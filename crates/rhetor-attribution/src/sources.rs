@@ -11,7 +11,7 @@
 //!   the speaker's of the attribution just before it (news pages truncate mid-quote).
 
 use crate::extract::tok_range;
-use crate::lexicon::{key, lexicon};
+use crate::lexicon::{key_from_lower, lexicon};
 use crate::prep::{class, flag, Prepared};
 use crate::speakers::Name;
 use crate::Attribution;
@@ -36,19 +36,33 @@ pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
     let Some((s, e)) = tok_range(p, src) else {
         return SourceType::Discourse;
     };
-    let words: Vec<usize> = (s..e).filter(|&k| p.toks[k].class == class::WORD).collect();
-    if words.is_empty() {
+    // Every source is typed: no allocation for the usual few words (a stack buffer, a list only
+    // past 32 content words).
+    let words = (s..e).filter(|&k| p.toks[k].class == class::WORD);
+    if words.clone().next().is_none() {
         return SourceType::Discourse;
     }
-    let k = |i: usize| key(tok_text(p, i));
-    if words.iter().any(|&i| p.toks[i].flags & flag::PRONOUN != 0) {
+    if words.clone().any(|i| p.toks[i].flags & flag::PRONOUN != 0) {
         return SourceType::Source;
     }
-    let content: Vec<u64> = words
-        .iter()
-        .map(|&i| k(i))
+    let mut stack = [0u64; 32];
+    let mut heap: Vec<u64> = Vec::new();
+    let mut n = 0;
+    for w in words
+        .map(|i| key_from_lower(tok_text(p, i), p.toks[i].w))
         .filter(|&w| !l.non_sources.contains(w))
-        .collect();
+    {
+        if n < stack.len() {
+            stack[n] = w;
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&stack);
+            }
+            heap.push(w);
+        }
+        n += 1;
+    }
+    let content: &[u64] = if n <= stack.len() { &stack[..n] } else { &heap };
     if content.is_empty() {
         return SourceType::Discourse;
     }
@@ -58,11 +72,21 @@ pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
     // A country or capital that speaks is its government ("Turkey said"); a geographic place, or
     // one after a locative preposition ("in the Aegean"), names no one.
     let geo = |w: u64| l.place_words.contains(w) || l.places.contains(w) || l.demonyms.contains(w);
-    let after_loc = s > 0
-        && matches!(
-            tok_text(p, s - 1).to_ascii_lowercase().as_str(),
-            "in" | "at" | "near" | "across" | "throughout" | "into" | "off" | "outside"
-        );
+    let after_loc = s > 0 && {
+        let prev = tok_text(p, s - 1);
+        [
+            "in",
+            "at",
+            "near",
+            "across",
+            "throughout",
+            "into",
+            "off",
+            "outside",
+        ]
+        .iter()
+        .any(|w| prev.eq_ignore_ascii_case(w))
+    };
     if content.iter().all(|&w| geo(w))
         && (after_loc || content.iter().any(|&w| l.place_words.contains(w)))
     {
@@ -183,7 +207,12 @@ fn signatures(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
         }
         let para = t[i].para;
         let (_, pe) = p.paras[para as usize];
-        let Some(n) = names.iter().find(|n| n.span.start() >= t[i].span.end()) else {
+        // Names are in text order: the first that starts after the dash, by bisection.
+        debug_assert!(names
+            .windows(2)
+            .all(|w| w[0].span.start() < w[1].span.start()));
+        let first = names.partition_point(|n| n.span.start() < t[i].span.end());
+        let Some(n) = names.get(first) else {
             continue;
         };
         let Some((ns, ne)) = tok_range(p, n.span) else {
@@ -223,6 +252,10 @@ fn open_quotes(p: &Prepared, atts: &mut Vec<Attribution>) {
     let mut extra = Vec::new();
     for &(ps, pe) in &p.paras {
         let (ps, pe) = (ps as usize, pe as usize);
+        // No double quote in the paragraph (prefix counts): nothing to look for.
+        if p.n_quote[pe] == p.n_quote[ps] {
+            continue;
+        }
         let Some(qs) = (ps..pe).find(|&i| t[i].class == class::QOPEN && t[i].inq) else {
             continue;
         };

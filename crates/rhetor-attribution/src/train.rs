@@ -266,6 +266,7 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
         arg_tables: ArgTables::new(&arg),
         arg,
         params: Params::default(),
+        heads: cue_heads(&cands, &lex),
         cands,
         lex,
         manifest: {

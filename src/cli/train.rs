@@ -53,9 +53,13 @@ pub struct TrainArgs {
     /// L2 strength of the technique classifier.
     #[arg(long, default_value_t = TrainOptions::default().classifier.l2)]
     pub classifier_l2: f32,
-    /// Drop features seen fewer times than this.
+    /// Tagger and sentence model: drop features seen fewer times than this.
     #[arg(long, default_value_t = TrainOptions::default().min_count)]
     pub min_count: u32,
+    /// Technique classifier: drop features seen fewer times than this (silver labels bring many
+    /// features seen once; each costs memory and load time).
+    #[arg(long, default_value_t = TrainOptions::default().classifier_min_count)]
+    pub classifier_min_count: u32,
     /// Taggers to train with different seeds and average (slower to train and run; CV: +0.002 SI with 3).
     #[arg(long, default_value_t = TrainOptions::default().tagger_seeds)]
     pub tagger_seeds: usize,
@@ -157,6 +161,7 @@ impl TrainArgs {
         fast.classifier.lr = self.classifier_lr;
         fast.classifier.l2 = self.classifier_l2;
         fast.min_count = self.min_count;
+        fast.classifier_min_count = self.classifier_min_count;
         fast.tagger_seeds = self.tagger_seeds;
         fast.classifier_seeds = self.classifier_seeds;
         fast.silver_min_confidence = self.silver_min_confidence;

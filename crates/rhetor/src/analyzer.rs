@@ -38,14 +38,42 @@ pub fn builtin_partner() -> Result<Arc<FastModel>, ModelError> {
 
 fn decode_once(
     cell: &OnceLock<Arc<FastModel>>,
-    bytes: &[u8],
+    bytes: &'static [u8],
     origin: &str,
 ) -> Result<Arc<FastModel>, ModelError> {
     if let Some(m) = cell.get() {
         return Ok(m.clone());
     }
     let m = Arc::new(FastModel::from_bytes(bytes, origin)?);
+    release_embedded(bytes);
     Ok(cell.get_or_init(|| m).clone())
+}
+
+/// Drops the resident pages of an embedded model's bytes once they are decoded. The executable's
+/// file backs them, so they count toward the process's memory (45 MB for the encoder) although
+/// nothing needs them after decoding; a later read faults them in again from the file, with the
+/// same contents. A no-op outside Linux.
+fn release_embedded(bytes: &'static [u8]) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sysconf only reads a system setting.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(0);
+        if page == 0 {
+            return;
+        }
+        // Whole pages inside the bytes only: their neighbours in the executable are left alone.
+        let start = (bytes.as_ptr() as usize).next_multiple_of(page);
+        let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
+        if end > start {
+            // SAFETY: the range is whole pages of a `static` byte array from `include_bytes!`:
+            // read-only data of the executable's private file mapping, never written and holding
+            // no relocations, so dropping the pages loses nothing (the kernel reads the file
+            // again on the next access). A failure leaves the pages resident, which is harmless.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
 }
 
 /// Errors from the library facade.
@@ -87,6 +115,7 @@ impl Analyzer {
     /// The shipped default: the accurate tier (fine-tuned encoder ensembled with its partner).
     pub fn load_default() -> Result<Analyzer, Error> {
         let neural = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "<built-in accurate model>")?;
+        release_embedded(ACCURATE_MODEL_BYTES);
         Ok(Analyzer::new(Ensemble::accurate(
             Arc::new(neural),
             builtin_partner()?,
@@ -256,5 +285,23 @@ impl Analyzer {
             analysis.set_voices(voices, &speakers);
         }
         Ok(analysis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dropping the pages of the embedded models loses nothing: they come back from the
+    /// executable's file, checksum and all, and decode to the same model.
+    #[test]
+    fn embedded_models_read_back_whole_after_their_pages_are_dropped() {
+        let partner = builtin_partner().unwrap();
+        let again = FastModel::from_bytes(PARTNER_MODEL_BYTES, "again").unwrap();
+        assert_eq!(again.to_bytes(), partner.to_bytes());
+        assert_eq!(again.to_bytes(), PARTNER_MODEL_BYTES);
+        release_embedded(ACCURATE_MODEL_BYTES);
+        let encoder = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "again").unwrap();
+        assert_eq!(encoder.manifest().kind, ModelKind::Encoder);
     }
 }

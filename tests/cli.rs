@@ -545,3 +545,68 @@ fn closed_pipe_ends_quietly() {
     let o = child.wait_with_output().unwrap();
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// `bench` times both built-in tiers unless `--model` names one (load, throughput, p50 and p99
+/// latency, attribution's share), and `--compare` says why the PyTorch peer did not run instead of
+/// failing the run.
+#[test]
+fn bench_times_both_tiers_and_says_why_the_peer_did_not_run() {
+    let arts = root().join("tests/fixtures/ptc/train-articles");
+    let o = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args([
+            "bench",
+            "--rounds",
+            "2",
+            "--articles",
+            s(&arts),
+            "--compare",
+        ])
+        .env("PEER_PYTHON", "/nonexistent/python")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let fast = out.find("model           fast@").expect("the fast tier");
+    let accurate = out
+        .find("model           accurate@")
+        .expect("the accurate tier");
+    assert!(fast < accurate, "{out}");
+    let latencies: Vec<(f64, f64)> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("latency         p50 "))
+        .map(|l| {
+            let (p50, rest) = l.split_once(" ms, p99 ").unwrap();
+            let p99 = rest.split_once(" ms").unwrap().0;
+            (p50.parse().unwrap(), p99.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(latencies.len(), 2, "{out}");
+    for (p50, p99) in latencies {
+        assert!(0.0 < p50 && p50 <= p99, "{out}");
+    }
+    // 6 articles, 2 rounds: 12 analyses a tier.
+    assert!(out.contains("(one at a time, 12 analyses)"), "{out}");
+    assert!(
+        out.contains("peer            not run: bench/peer/run.sh failed"),
+        "{out}"
+    );
+    let o = rhetor(&[
+        "bench",
+        "--rounds",
+        "1",
+        "--model",
+        "fast",
+        "--articles",
+        s(&arts),
+        "--compare",
+        "/nonexistent/peer.sh",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("accurate@"), "{out}");
+    assert!(
+        out.contains("not run: /nonexistent/peer.sh is not there"),
+        "{out}"
+    );
+}

@@ -142,20 +142,14 @@ mod tests {
             a.get_help().map(|h| h.to_string())
         };
         for (flag, cmds) in [
-            // `train` repeats --articles/--labels, one pair per data set, with its own help.
+            // `train` repeats --articles/--labels, one pair per data set, with its own help;
+            // `bench` times both tiers when --model is not given, and says so.
             ("articles", &["predict", "classify", "tune"][..]),
             ("labels", &["tune"]),
             ("out", &["predict"]),
             (
                 "model",
-                &[
-                    "analyze",
-                    "predict",
-                    "classify",
-                    "bench",
-                    "batch",
-                    "model-info",
-                ],
+                &["analyze", "predict", "classify", "batch", "model-info"],
             ),
             ("json", &["eval", "eval-attribution"]),
         ] {

@@ -101,7 +101,11 @@ fn main() -> ExitCode {
             // One line: the error and its causes, as a user reads them.
             let mut msg = format!("rhetor: error: {e}");
             for cause in e.chain().skip(1) {
-                msg.push_str(&format!(": {cause}"));
+                // Some errors print their cause already (`path: cause`): say it once.
+                let cause = cause.to_string();
+                if !msg.ends_with(&cause) {
+                    msg.push_str(&format!(": {cause}"));
+                }
             }
             eprintln!("{msg}");
             ExitCode::FAILURE

@@ -610,3 +610,20 @@ fn bench_times_both_tiers_and_says_why_the_peer_did_not_run() {
         "{out}"
     );
 }
+
+/// An error that names its cause says it once: "PATH: No such file…", not the cause twice.
+#[test]
+fn an_error_says_its_cause_once() {
+    for args in [
+        &["analyze", "/nonexistent/article.txt"][..],
+        &["bench", "--articles", "/nonexistent/dir"],
+        &["analyze", "--model", "/nonexistent/model.rhm", "-"],
+    ] {
+        let o = rhetor(args);
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+        assert!(err.contains("/nonexistent/"), "{err}");
+    }
+}

@@ -52,11 +52,10 @@ fn shape(w: &str) -> &'static str {
 
 /// The last `n` characters of `w` (all of it when shorter).
 fn last_chars(w: &str, n: usize) -> &str {
-    match w.char_indices().rev().nth(n.saturating_sub(1)) {
-        Some((i, _)) if n > 0 => &w[i..],
-        _ if n == 0 => "",
-        _ => w,
+    if n == 0 {
+        return "";
     }
+    w.char_indices().rev().nth(n - 1).map_or(w, |(i, _)| &w[i..])
 }
 
 /// The first `n` characters of `w` (all of it when shorter).

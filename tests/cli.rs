@@ -591,6 +591,18 @@ fn bench_times_both_tiers_and_says_why_the_peer_did_not_run() {
         out.contains("peer            not run: bench/peer/run.sh failed"),
         "{out}"
     );
+    // `--fast FILE` without `--model` is the accurate tier's partner; the fast tier runs alone.
+    let o = rhetor(&[
+        "bench",
+        "--rounds",
+        "1",
+        "--articles",
+        s(&arts),
+        "--fast",
+        s(&root().join("models/partner.rhm")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("model           accurate@"));
     let o = rhetor(&[
         "bench",
         "--rounds",

@@ -46,12 +46,17 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let articles = corpus::read_articles(&args.input.articles)?;
     let tiers = match &args.model.model {
         Some(_) => vec![args.model.clone()],
-        None => ["fast", "accurate"]
-            .map(|m| ModelArg {
-                model: Some(m.into()),
+        // `--fast FILE` is the encoder's partner: it goes with the accurate tier only.
+        None => vec![
+            ModelArg {
+                model: Some("fast".into()),
+                fast: None,
+            },
+            ModelArg {
+                model: Some("accurate".into()),
                 fast: args.model.fast.clone(),
-            })
-            .into(),
+            },
+        ],
     };
     let mut accurate = None;
     for (i, tier) in tiers.iter().enumerate() {

@@ -55,7 +55,10 @@ fn last_chars(w: &str, n: usize) -> &str {
     if n == 0 {
         return "";
     }
-    w.char_indices().rev().nth(n - 1).map_or(w, |(i, _)| &w[i..])
+    w.char_indices()
+        .rev()
+        .nth(n - 1)
+        .map_or(w, |(i, _)| &w[i..])
 }
 
 /// The first `n` characters of `w` (all of it when shorter).

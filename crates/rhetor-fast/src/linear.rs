@@ -5,6 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::features::Feat;
+use crate::raw::Reader;
 use rhetor_model::Lcg;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,11 @@ impl Table {
         };
         let mask = t.slots.len() - 1;
         for (row, &key) in keys.iter().enumerate() {
+            // The keys are sorted by value, so their slots are scattered: prefetched ahead, as
+            // in lookups.
+            if let Some(&ahead) = keys.get(row + AHEAD) {
+                prefetch(&t.slots[t.home(ahead)]);
+            }
             let mut i = t.home(key);
             while t.slots[i].row != EMPTY {
                 i = (i + 1) & mask;
@@ -128,6 +134,14 @@ impl FeatureIndex {
         };
         ix.rebuild();
         ix
+    }
+
+    /// Reads what serde writes (the keys); the table is left for [`FeatureIndex::rebuild`].
+    pub(crate) fn read(r: &mut Reader, what: &str) -> Result<FeatureIndex, String> {
+        Ok(FeatureIndex {
+            keys: r.u64s(what)?,
+            table: Table::default(),
+        })
     }
 
     /// Rebuilds the lookup table after deserialising.
@@ -322,6 +336,20 @@ impl Crf {
         e
     }
 
+    /// Reads what serde writes.
+    pub(crate) fn read(r: &mut Reader) -> Result<Crf, String> {
+        let w = r.f32s("a tagger's weights")?;
+        let mut trans = [[0.0; TAGS]; TAGS];
+        for row in &mut trans {
+            *row = r.f32_array("a tagger's transitions")?;
+        }
+        Ok(Crf {
+            w,
+            trans,
+            start: r.f32_array("a tagger's start scores")?,
+        })
+    }
+
     /// [`Crf::emission`] of many tokens: `rows` holds every token's feature rows one after another,
     /// and token `k`'s are `rows[ends[k - 1]..ends[k]]`. The same sums, in the same order, with the
     /// weight row a fixed distance ahead prefetched.
@@ -487,6 +515,16 @@ impl LogReg {
     /// The weights of feature row `f`, one per class.
     pub fn weights(&self, f: u32) -> &[f32] {
         &self.w[f as usize * self.k..(f as usize + 1) * self.k]
+    }
+
+    /// Reads what serde writes.
+    pub(crate) fn read(r: &mut Reader, what: &str) -> Result<LogReg, String> {
+        let k = usize::try_from(r.u64(what)?).map_err(|_| format!("{what}: too many classes"))?;
+        Ok(LogReg {
+            k,
+            w: r.f32s(what)?,
+            bias: r.f32s(what)?,
+        })
     }
 
     /// Class probabilities.

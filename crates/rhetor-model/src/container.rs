@@ -171,6 +171,23 @@ pub fn decode<T: for<'de> Deserialize<'de>>(
     Ok((manifest, payload))
 }
 
+/// [`decode`] with the caller's payload reader in place of serde's (the payload bytes are checked
+/// first, as for `decode`). For payloads whose large arrays a reader of their own copies whole,
+/// where serde would read them one number at a time.
+pub fn decode_with<T>(
+    bytes: &[u8],
+    origin: &str,
+    kind: ModelKind,
+    read: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<(Manifest, T), ModelError> {
+    let (man, body) = split(bytes, origin)?;
+    check_crc(bytes, origin)?;
+    let manifest = parse_manifest(man, origin)?;
+    manifest.check(origin, Some(kind))?;
+    let payload = read(body).map_err(|e| ModelError::Payload(origin.into(), e))?;
+    Ok((manifest, payload))
+}
+
 /// The CRC-32 in the last 4 bytes must match everything before them (`split` checked the length).
 fn check_crc(bytes: &[u8], origin: &str) -> Result<(), ModelError> {
     let n = bytes.len();

@@ -114,17 +114,27 @@ pub struct Analyzer {
 impl Analyzer {
     /// The shipped default: the accurate tier (fine-tuned encoder ensembled with its partner).
     pub fn load_default() -> Result<Analyzer, Error> {
-        let neural = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "<built-in accurate model>")?;
-        release_embedded(ACCURATE_MODEL_BYTES);
+        // The encoder decodes beside its partner and the attribution model.
+        let (neural, (partner, _)) = rayon::join(
+            || {
+                let n = NeuralModel::from_bytes(ACCURATE_MODEL_BYTES, "<built-in accurate model>");
+                release_embedded(ACCURATE_MODEL_BYTES);
+                n
+            },
+            || (builtin_partner(), Attributor::shared()),
+        );
         Ok(Analyzer::new(Ensemble::accurate(
-            Arc::new(neural),
-            builtin_partner()?,
+            Arc::new(neural?),
+            partner?,
         )))
     }
 
     /// The shipped fast tier alone: megabytes per second, for bulk work.
     pub fn load_fast() -> Result<Analyzer, Error> {
-        Ok(Analyzer::new(Ensemble::fast(builtin_fast()?)))
+        // The attribution model decodes beside the fast model (a third of the start-up otherwise);
+        // `new` then finds it decoded.
+        let (fast, _) = rayon::join(builtin_fast, Attributor::shared);
+        Ok(Analyzer::new(Ensemble::fast(fast?)))
     }
 
     /// A model file written by `rhetor train`: a fast model, or an encoder (`--encoder`), which is

@@ -315,19 +315,51 @@ impl<'a> Features<'a> {
             }
         }
         for k in 0..self.len() {
-            let f = &mut out[self.line()[k] as usize];
-            f.push(h(202, &[&self.lower[k]]));
-            if k + 1 < self.len() && self.line()[k + 1] == self.line()[k] {
-                f.push(h(203, &[&self.lower[k], &self.lower[k + 1]]));
-            }
-            if self.line_first[k] {
-                f.push(h(204, &[bucket(self.line_len[k] as usize)]));
-            }
-            if self.rep.content_word(k).is_some() && self.rep.bigram_count(k) > 1 {
-                f.push(h(205, &[]));
-            }
+            self.line_token_features(k, &mut out[self.line()[k] as usize]);
         }
         out
+    }
+
+    /// [`Features::line_features`] one line after another in `feats`, line `l`'s ending at
+    /// `ends[l]`: the same features in the same order, without a vector per line.
+    pub fn line_features_flat(&self, feats: &mut Vec<Feat>, ends: &mut Vec<usize>) {
+        feats.clear();
+        ends.clear();
+        if !self.line().windows(2).all(|w| w[0] <= w[1]) {
+            // Lines out of token order (never seen): the nested form, flattened.
+            for f in self.line_features() {
+                feats.extend_from_slice(&f);
+                ends.push(feats.len());
+            }
+            return;
+        }
+        feats.reserve(self.len() * 2 + self.n_lines() * 3);
+        let mut k = 0;
+        for l in 0..self.n_lines() {
+            feats.push(h(200, &[]));
+            if l == 0 {
+                feats.push(h(201, &[]));
+            }
+            while k < self.len() && self.line()[k] as usize == l {
+                self.line_token_features(k, feats);
+                k += 1;
+            }
+            ends.push(feats.len());
+        }
+    }
+
+    /// What token `k` adds to its line's features.
+    fn line_token_features(&self, k: usize, f: &mut Vec<Feat>) {
+        f.push(h(202, &[&self.lower[k]]));
+        if k + 1 < self.len() && self.line()[k + 1] == self.line()[k] {
+            f.push(h(203, &[&self.lower[k], &self.lower[k + 1]]));
+        }
+        if self.line_first[k] {
+            f.push(h(204, &[bucket(self.line_len[k] as usize)]));
+        }
+        if self.rep.content_word(k).is_some() && self.rep.bigram_count(k) > 1 {
+            f.push(h(205, &[]));
+        }
     }
 
     /// The tokens of the segment (sentence) that token `a` is in, stretched to at least `a..b`.

@@ -172,8 +172,8 @@ impl FastModel {
     /// article's repetitions, ready for the tagger and the classifier.
     pub fn read<'a>(&'a self, prep: &'a Prepared<'a>) -> FastReading<'a> {
         let mut f = Features::new(prep);
-        f.line_prob = Some(line_probs(
-            &f.line_features(),
+        f.line_prob = Some(line_probs_flat(
+            &f,
             &self.params.sent_index,
             &self.params.sent,
         ));
@@ -238,7 +238,8 @@ impl FastReading<'_> {
         // Every token's features, then every token's rows, then each CRF's emissions: whole-document
         // passes, so the table and weight lookups (cache misses, nearly all) can be prefetched
         // ahead. A few hundred kB for an article.
-        let (mut feats, mut one_tok) = (Vec::new(), Vec::new());
+        // About 25 features a token; reserved so the vector is not copied as it grows.
+        let (mut feats, mut one_tok) = (Vec::with_capacity(p.len() * 28), Vec::new());
         let mut feat_ends = Vec::with_capacity(p.len());
         for k in 0..p.len() {
             p.token_features(k, &mut one_tok);
@@ -286,12 +287,25 @@ impl FastReading<'_> {
         let params = &self.model.params;
         let c = technique.index();
         let n = params.clf.len().max(1) as f32;
-        let mut scored: Vec<(f32, features::Words)> = self
-            .f
-            .span_words(span)
+        // Rows and weights are cache misses, nearly all: each kind is asked for before any is read.
+        let words = self.f.span_words(span);
+        for (feat, _) in &words {
+            params.clf_index.prefetch(*feat);
+        }
+        let rows: Vec<Option<u32>> = words
+            .iter()
+            .map(|(feat, _)| params.clf_index.row(*feat))
+            .collect();
+        for &row in rows.iter().flatten() {
+            for m in &params.clf {
+                m.prefetch_row(row);
+            }
+        }
+        let mut scored: Vec<(f32, features::Words)> = words
             .into_iter()
-            .filter_map(|(feat, words)| {
-                let row = params.clf_index.row(feat)?;
+            .zip(rows)
+            .filter_map(|((_, words), row)| {
+                let row = row?;
                 let mut lift = 0.0;
                 for m in &params.clf {
                     let w = m.weights(row);
@@ -363,6 +377,25 @@ fn line_probs(line_feats: &[Vec<Feat>], index: &FeatureIndex, model: &LogReg) ->
         .map(|f| {
             index.lookup(f, &mut rows);
             model.proba_into(&rows, &mut probs);
+            probs[1]
+        })
+        .collect()
+}
+
+/// [`line_probs`] of a document's lines, their features and rows in one vector each (lookups
+/// prefetched ahead, no vector per line): the same probabilities.
+fn line_probs_flat(f: &Features, index: &FeatureIndex, model: &LogReg) -> Vec<f32> {
+    let (mut feats, mut ends) = (Vec::new(), Vec::new());
+    f.line_features_flat(&mut feats, &mut ends);
+    let (mut rows, mut row_ends) = (Vec::new(), Vec::new());
+    index.lookup_all(&feats, &ends, &mut rows, &mut row_ends);
+    let mut probs = Vec::new();
+    let mut start = 0;
+    row_ends
+        .iter()
+        .map(|&end| {
+            model.proba_into(&rows[start..end], &mut probs);
+            start = end;
             probs[1]
         })
         .collect()
@@ -444,6 +477,31 @@ mod tests {
             student.params.tag_index.len() > teacher.params.tag_index.len(),
             "the student's features are the teacher's: the unlabelled article was not trained on"
         );
+    }
+
+    /// The flat line features and probabilities are the nested ones, line for line, on text with
+    /// blank lines, CRLF, repeated words, quotes and a last line without a newline.
+    #[test]
+    fn flat_line_features_equal_the_nested_ones() {
+        let m = tiny();
+        let text = "A gang of traitors!\r\n\r\nThe gang of traitors said \"no\" again.\n\n\nWhy? \
+                    Because the gang of traitors lies. It lies.\nShe said: \"A shameful surrender\"";
+        let doc = Document::new(text).unwrap();
+        let prep = Prepared::new(&doc);
+        let f = Features::new(&prep);
+        let nested = f.line_features();
+        let (mut feats, mut ends) = (Vec::new(), Vec::new());
+        f.line_features_flat(&mut feats, &mut ends);
+        assert_eq!(ends.len(), nested.len());
+        assert_eq!(feats, nested.concat());
+        let mut start = 0;
+        for (l, &end) in ends.iter().enumerate() {
+            assert_eq!(&feats[start..end], nested[l].as_slice(), "line {l}");
+            start = end;
+        }
+        let (ix, sent) = (&m.params.sent_index, &m.params.sent);
+        assert_eq!(line_probs_flat(&f, ix, sent), line_probs(&nested, ix, sent));
+        assert!(nested.len() > 2);
     }
 
     /// The hand reader of `raw` reads exactly what serde reads from the same bytes, and refuses a

@@ -164,6 +164,12 @@ impl FeatureIndex {
         self.table.get(f)
     }
 
+    /// Asks for the cache line where `f`'s row would be found, without waiting for it.
+    #[inline]
+    pub fn prefetch(&self, f: Feat) {
+        self.table.prefetch(f);
+    }
+
     /// Rows of the known features among `feats`, in their order.
     pub fn lookup(&self, feats: &[Feat], out: &mut Vec<u32>) {
         out.clear();
@@ -187,6 +193,8 @@ impl FeatureIndex {
     ) {
         rows.clear();
         row_ends.clear();
+        rows.reserve(feats.len());
+        row_ends.reserve(ends.len());
         let mut start = 0;
         for &end in ends {
             for i in start..end {
@@ -527,17 +535,22 @@ impl LogReg {
         })
     }
 
+    /// Asks for the cache lines of a feature's weight row, without waiting for them.
+    #[inline]
+    pub fn prefetch_row(&self, f: u32) {
+        let at = f as usize * self.k;
+        if let (Some(a), Some(b)) = (self.w.get(at), self.w.get(at + self.k - 1)) {
+            prefetch(a);
+            prefetch(b);
+        }
+    }
+
     /// Class probabilities.
     pub fn proba_into(&self, x: &[u32], p: &mut Vec<f32>) {
         p.clear();
         p.extend_from_slice(&self.bias);
         for &f in x {
-            // A row of k floats may straddle two lines.
-            let at = f as usize * self.k;
-            if let (Some(a), Some(b)) = (self.w.get(at), self.w.get(at + self.k - 1)) {
-                prefetch(a);
-                prefetch(b);
-            }
+            self.prefetch_row(f);
         }
         for &f in x {
             let row = &self.w[f as usize * self.k..(f as usize + 1) * self.k];

@@ -56,13 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var("PROFILE").is_ok() {
         let mut tot = [0f64; 4];
         for (_, d) in &docs {
-            let t = att.profile(d);
+            let t = att.profile(&rhetor_core::Prepared::new(d));
             for k in 0..4 {
                 tot[k] += t[k];
             }
         }
         eprintln!(
-            "prepare {:.3} s, cues {:.3} s, arguments {:.3} s, speakers {:.3} s",
+            "token table {:.3} s, cues {:.3} s, arguments {:.3} s, speakers {:.3} s",
             tot[0], tot[1], tot[2], tot[3]
         );
     }

@@ -393,12 +393,13 @@ fn split_paragraphs(p: &Prepared, s: usize, e: usize, out: &mut Vec<Span>) {
 }
 
 impl Attributor {
-    /// Seconds spent in each stage (preparation, cues, arguments, speakers): for benchmarks.
+    /// Seconds spent in each stage (the attribution's own token table, cues, arguments,
+    /// speakers) on a document already prepared, as the analyser shares it: for benchmarks.
     #[doc(hidden)]
-    pub fn profile(&self, doc: &Document) -> [f64; 4] {
+    pub fn profile(&self, core: &rhetor_core::Prepared) -> [f64; 4] {
+        let doc = core.doc();
         let t0 = std::time::Instant::now();
-        let core = rhetor_core::Prepared::new(doc);
-        let p = Prepared::new(&core);
+        let p = Prepared::new(core);
         let t1 = std::time::Instant::now();
         let cues = self.find_cues(&p);
         let t2 = std::time::Instant::now();

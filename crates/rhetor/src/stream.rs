@@ -10,16 +10,21 @@ use crate::resume::{Output, Target};
 use crate::sources::{Input, Raw, Records};
 use crate::{Analyzer, Error};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// Runs `job` over `items` on `jobs` worker threads and hands the results to `sink` in input order,
-/// on the calling thread. At most `window` items are in flight (read but not yet through `sink`),
-/// so memory does not grow with the input, and a slow item stalls the workers only once the
-/// `window - 1` items after it are done. The first `Err` of `items` or of `sink` stops the run and
-/// is returned (items already in flight are dropped).
+/// Runs `job` over `items` on `jobs` worker threads and hands the results to `sink` in input order.
+/// At most `window` items are in flight (read but not yet through `sink`), so memory does not grow
+/// with the input, and a slow item stalls the workers only once the `window - 1` items after it are
+/// done. An `Err` from `items` ends the reading: the items before it are still worked and sunk, and
+/// the error is returned. An `Err` from `sink` stops the run at once (items in flight are dropped)
+/// and is returned first.
+///
+/// There is no reader or writer thread: each worker takes the next item itself, and whoever
+/// finishes the item the output waits for writes it, and every finished item after it. On 2 cores a
+/// thread that exists only to hand items on would wake, take a core from a worker and sleep again
+/// for every record; here a record costs two uncontended locks.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -35,7 +40,7 @@ pub fn ordered<T, R, E, I, F, S>(
     jobs: usize,
     window: usize,
     job: F,
-    mut sink: S,
+    sink: S,
 ) -> Result<(), E>
 where
     I: Iterator<Item = Result<T, E>> + Send,
@@ -43,64 +48,133 @@ where
     R: Send,
     E: Send,
     F: Fn(T) -> R + Sync,
-    S: FnMut(R) -> Result<(), E>,
+    S: FnMut(R) -> Result<(), E> + Send,
 {
-    let window = window.max(1);
-    // A permit per item in flight: the reader takes one before sending an item, the writer gives
-    // it back once the item's result is written.
-    let (permit_tx, permit_rx) = sync_channel::<()>(window);
-    let (work_tx, work_rx) = sync_channel::<(u64, T)>(window);
-    let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = channel::<(u64, R)>();
+    let window = window.max(1) as u64;
+    let input = Mutex::new(Reading {
+        items,
+        next: 0,
+        done: false,
+        error: None,
+    });
+    let space = Condvar::new();
+    let space_wanted = AtomicBool::new(false);
+    // Items through the sink so far (the window's lower edge), and whether the sink failed.
+    let written = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<(), E> {
-            for (seq, item) in (0u64..).zip(items) {
-                let item = item?;
-                if permit_tx.send(()).is_err() || work_tx.send((seq, item)).is_err() {
-                    break; // the writer stopped
+    let inbox: Mutex<Vec<(u64, R)>> = Mutex::new(Vec::new());
+    let writer = Mutex::new(Writing {
+        sink,
+        pending: BTreeMap::new(),
+        next: 0,
+        error: None,
+    });
+    let worker = || loop {
+        // Take the next item, once the window has room for it.
+        let (seq, item) = {
+            let Ok(mut r) = input.lock() else { return };
+            loop {
+                if r.done || stop.load(Ordering::SeqCst) {
+                    return;
                 }
-            }
-            Ok(())
-        });
-        for _ in 0..jobs.max(1) {
-            let done_tx = done_tx.clone();
-            let (work_rx, job, stop) = (&work_rx, &job, &stop);
-            scope.spawn(move || loop {
-                let next = work_rx.lock().map(|rx| rx.recv());
-                let Ok(Ok((seq, item))) = next else { break };
-                if stop.load(Ordering::Relaxed) {
-                    continue; // drain without working
-                }
-                if done_tx.send((seq, job(item))).is_err() {
+                // The flag goes up before the test, so a writer that moves the edge after the test
+                // sees it and wakes this thread (both are sequentially consistent).
+                space_wanted.store(true, Ordering::SeqCst);
+                if r.next < written.load(Ordering::SeqCst) + window {
                     break;
                 }
-            });
-        }
-        drop(done_tx);
-        let mut pending = BTreeMap::new();
-        let mut next = 0u64;
-        let mut result = Ok(());
-        'recv: for (seq, r) in done_rx.iter() {
-            pending.insert(seq, r);
-            while let Some(r) = pending.remove(&next) {
-                if let Err(e) = sink(r) {
-                    result = Err(e);
-                    break 'recv;
+                r = match space.wait(r) {
+                    Ok(r) => r,
+                    Err(_) => return,
+                };
+            }
+            match r.items.next() {
+                None => {
+                    r.done = true;
+                    return;
                 }
-                next += 1;
-                let _ = permit_rx.recv();
+                Some(Err(e)) => {
+                    r.done = true;
+                    r.error = Some(e);
+                    return;
+                }
+                Some(Ok(t)) => {
+                    r.next += 1;
+                    (r.next - 1, t)
+                }
+            }
+        };
+        let result = job(item);
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        // Hand the result in; whoever holds the writer writes it. A thread that finds the writer
+        // taken leaves its result in the inbox, and the holder looks at the inbox again after it
+        // lets go, so no result is left behind.
+        if let Ok(mut b) = inbox.lock() {
+            b.push((seq, result));
+        }
+        loop {
+            let Ok(mut w) = writer.try_lock() else { break };
+            let mut items = std::mem::take(&mut *inbox.lock().expect("inbox"));
+            for (seq, r) in items.drain(..) {
+                w.pending.insert(seq, r);
+            }
+            while w.error.is_none() {
+                let next = w.next;
+                let Some(r) = w.pending.remove(&next) else {
+                    break;
+                };
+                if let Err(e) = (w.sink)(r) {
+                    w.error = Some(e);
+                    stop.store(true, Ordering::SeqCst);
+                    break;
+                }
+                w.next += 1;
+            }
+            written.store(w.next, Ordering::SeqCst);
+            drop(w);
+            if space_wanted.swap(false, Ordering::SeqCst) || stop.load(Ordering::SeqCst) {
+                // Taking the lock orders this wake-up after the waiter's test.
+                drop(input.lock());
+                space.notify_all();
+            }
+            if inbox.lock().map_or(true, |b| b.is_empty()) {
+                break;
             }
         }
-        if result.is_err() {
-            stop.store(true, Ordering::Relaxed);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(worker);
         }
-        // Unblocks the reader if it waits for a permit.
-        drop(permit_rx);
-        drop(done_rx);
-        let read = reader.join().expect("the reader thread does not panic");
-        result.and(read)
-    })
+    });
+    let w = writer
+        .into_inner()
+        .expect("no worker panicked holding the writer");
+    let r = input
+        .into_inner()
+        .expect("no worker panicked holding the input");
+    match (w.error, r.error) {
+        (Some(e), _) | (None, Some(e)) => Err(e),
+        (None, None) => Ok(()),
+    }
+}
+
+/// The input side of [`ordered`]: the items, the next sequence number, and how reading ended.
+struct Reading<I, E> {
+    items: I,
+    next: u64,
+    done: bool,
+    error: Option<E>,
+}
+
+/// The output side of [`ordered`]: the sink, results waiting for their turn, and the next turn.
+struct Writing<S, R, E> {
+    sink: S,
+    pending: BTreeMap<u64, R>,
+    next: u64,
+    error: Option<E>,
 }
 
 /// The output format of a batch.
@@ -187,14 +261,14 @@ struct Done {
 }
 
 /// Runs a batch: every record of `inputs` through `analyzer`, written to `target` in input order.
-/// `on_record` hears, on the calling thread, each record's failure (if any) and the progress after
-/// it. With `opts.resume` and a file target, the records already committed to it are skipped.
+/// `on_record` hears each record's failure (if any) and the progress after it, in input order,
+/// one record at a time (on whichever worker writes that record). With `opts.resume` and a file target, the records already committed to it are skipped.
 pub fn run(
     analyzer: &Analyzer,
     inputs: Vec<Input>,
     target: Target,
     opts: &Options,
-    on_record: &mut dyn FnMut(Option<&Failure>, &Progress),
+    on_record: &mut (dyn FnMut(Option<&Failure>, &Progress) + Send),
 ) -> Result<Summary, Error> {
     for input in &inputs {
         input.check()?;

@@ -4,7 +4,7 @@
 //! maps the hashes it saw in training to weight rows and ignores the rest.
 
 use rhetor_core::{Prepared, Span};
-use rhetor_model::Repetitions;
+use rhetor_model::{LowerTokens, Repetitions};
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
@@ -99,7 +99,7 @@ pub struct Features<'a> {
     /// The shared prepared document (tokens, lines).
     pub prep: &'a Prepared<'a>,
     /// Lower-cased token texts.
-    pub lower: Vec<String>,
+    pub lower: LowerTokens,
     raw: Vec<&'a str>,
     /// The segment (sentence) of every token: what "line" means to the features below.
     seg: Vec<u32>,
@@ -121,7 +121,7 @@ impl<'a> Features<'a> {
     pub fn new(prep: &'a Prepared<'a>) -> Features<'a> {
         let n = prep.len();
         let raw: Vec<&str> = (0..n).map(|k| prep.token_text(k)).collect();
-        let lower: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
+        let lower = LowerTokens::new(prep);
         let seg = segments(prep);
         let line = &seg;
         let mut line_first = vec![false; n];
@@ -398,7 +398,7 @@ impl<'a> Features<'a> {
             }
         }
         if b - a <= 4 {
-            let whole: Vec<&str> = (a..b).map(|k| self.lower[k].as_str()).collect();
+            let whole: Vec<&str> = (a..b).map(|k| &self.lower[k]).collect();
             out.push((h(108, &[&whole.join(" ")]), Words::Span(span)));
         }
         let Range { start: s, end: e } = self.segment_around(a, b);
@@ -451,7 +451,7 @@ impl<'a> Features<'a> {
             out.push(h(106, &[&self.lower[a]]));
             out.push(h(107, &[&self.lower[b - 1]]));
             if ntok <= 4 {
-                let whole: Vec<&str> = (a..b).map(|k| self.lower[k].as_str()).collect();
+                let whole: Vec<&str> = (a..b).map(|k| &self.lower[k]).collect();
                 out.push(h(108, &[&whole.join(" ")]));
             }
         }

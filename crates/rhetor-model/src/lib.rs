@@ -22,7 +22,7 @@ pub use calibration::Calibration;
 pub use container::{Manifest, ModelKind, FORMAT_VERSION};
 pub use decode::Decode;
 pub use error::ModelError;
-pub use repetition::Repetitions;
+pub use repetition::{LowerTokens, Repetitions};
 pub use rng::Lcg;
 
 use rhetor_core::{Span, Technique};

@@ -8,20 +8,73 @@ use std::cell::RefCell;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
-const STOP: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
-    "these", "those", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my",
-    "your", "him", "them", "us", "me", "not", "no", "so", "do", "does", "did", "has", "have",
-    "had", "will", "would", "can", "could", "should", "may", "might", "must", "which", "who",
-    "whom", "what", "when", "where", "why", "how", "than", "then", "there", "here", "also", "just",
-    "about", "into", "over", "after", "before", "up", "down", "out", "all", "any", "some", "said",
-    "says", "s", "t",
-];
-
-/// True for a function word that never makes a repetition by itself.
+/// True for a function word that never makes a repetition by itself. (A `match`: the compiler
+/// tests the length first, so most words are turned away without comparing bytes.)
+#[rustfmt::skip]
 pub fn is_stop(lower: &str) -> bool {
-    STOP.contains(&lower)
+    matches!(
+        lower,
+        "a" | "an" | "the" | "and" | "or" | "but" | "if" | "of" | "to" | "in" | "on" | "at" | "by" |
+        "for" | "with" | "from" | "as" | "is" | "are" | "was" | "were" | "be" | "been" | "being" |
+        "it" | "its" | "this" | "that" | "these" | "those" | "he" | "she" | "they" | "we" | "i" |
+        "you" | "his" | "her" | "their" | "our" | "my" | "your" | "him" | "them" | "us" | "me" |
+        "not" | "no" | "so" | "do" | "does" | "did" | "has" | "have" | "had" | "will" | "would" |
+        "can" | "could" | "should" | "may" | "might" | "must" | "which" | "who" | "whom" | "what" |
+        "when" | "where" | "why" | "how" | "than" | "then" | "there" | "here" | "also" | "just" |
+        "about" | "into" | "over" | "after" | "before" | "up" | "down" | "out" | "all" | "any" |
+        "some" | "said" | "says" | "s" | "t"
+    )
+}
+
+/// Every token's text lower-cased, end to end in one string: one allocation per article, not
+/// one per token. `lower[k]` is token `k`'s (as `str::to_lowercase` gives it).
+#[derive(Debug, Clone, Default)]
+pub struct LowerTokens {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl LowerTokens {
+    /// Lower-cases the tokens of a prepared document.
+    pub fn new(prep: &Prepared) -> LowerTokens {
+        let n = prep.len();
+        let mut text = String::with_capacity(prep.text().len());
+        let mut ends = Vec::with_capacity(n);
+        for k in 0..n {
+            let w = prep.token_text(k);
+            if w.is_ascii() {
+                text.extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
+            } else {
+                text.push_str(&w.to_lowercase());
+            }
+            ends.push(text.len() as u32);
+        }
+        LowerTokens { text, ends }
+    }
+
+    /// How many tokens.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True for a document without tokens.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The lower-cased tokens in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|k| &self[k])
+    }
+}
+
+impl std::ops::Index<usize> for LowerTokens {
+    type Output = str;
+
+    fn index(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text[start..self.ends[k] as usize]
+    }
 }
 
 /// Crude stem for repetition matching: no trailing plural `s`.
@@ -43,8 +96,10 @@ fn hash_ids(ids: &[u32]) -> u64 {
 pub struct Repetitions {
     /// Index into `content` of each content-word token.
     content_ix: Vec<Option<u32>>,
-    /// Stemmed content words in order.
-    content: Vec<String>,
+    /// Stemmed content words in order, end to end in one string (no allocation per word) ...
+    words: String,
+    /// ... and where each ends in it.
+    ends: Vec<u32>,
     /// Dense id of each content word (same word, same id).
     content_id: Vec<u32>,
     /// Occurrences of each id.
@@ -59,22 +114,27 @@ pub struct Repetitions {
 impl Repetitions {
     /// Gathers the content words of a prepared document; `lower` holds each token's lower-cased
     /// text (callers that have it already pass it; [`Repetitions::of`] makes it).
-    pub fn new(prep: &Prepared, lower: &[String]) -> Repetitions {
+    pub fn new(prep: &Prepared, lower: &LowerTokens) -> Repetitions {
         let n = prep.len();
-        let mut content = Vec::new();
+        let mut words = String::new();
+        let mut ends = Vec::new();
         let mut content_ix = vec![None; n];
         for (k, t) in prep.tokens().iter().enumerate() {
             if t.kind == TokenKind::Word && !is_stop(&lower[k]) {
-                content_ix[k] = Some(content.len() as u32);
-                content.push(stem(&lower[k]).to_string());
+                content_ix[k] = Some(ends.len() as u32);
+                words.push_str(stem(&lower[k]));
+                ends.push(words.len() as u32);
             }
         }
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut content_id = Vec::with_capacity(content.len());
+        let mut content_id = Vec::with_capacity(ends.len());
         let mut id_count = Vec::new();
-        for w in &content {
+        let mut start = 0;
+        for &end in &ends {
+            let w = &words[start..end as usize];
+            start = end as usize;
             let next = ids.len() as u32;
-            let id = *ids.entry(w.as_str()).or_insert(next);
+            let id = *ids.entry(w).or_insert(next);
             if id == next {
                 id_count.push(0);
             }
@@ -87,7 +147,8 @@ impl Repetitions {
         }
         Repetitions {
             content_ix,
-            content,
+            words,
+            ends,
             content_id,
             id_count,
             bigram_count,
@@ -97,15 +158,16 @@ impl Repetitions {
 
     /// [`Repetitions::new`], lower-casing the tokens itself.
     pub fn of(prep: &Prepared) -> Repetitions {
-        let lower: Vec<String> = (0..prep.len())
-            .map(|k| prep.token_text(k).to_lowercase())
-            .collect();
-        Repetitions::new(prep, &lower)
+        Repetitions::new(prep, &LowerTokens::new(prep))
     }
 
     /// The stemmed content word of token `k`, if it is one.
     pub fn content_word(&self, k: usize) -> Option<&str> {
-        self.content_ix[k].map(|c| self.content[c as usize].as_str())
+        self.content_ix[k].map(|c| {
+            let c = c as usize;
+            let start = if c == 0 { 0 } else { self.ends[c - 1] as usize };
+            &self.words[start..self.ends[c] as usize]
+        })
     }
 
     /// How often token `k`'s content word occurs in the article (0 for other tokens).
@@ -173,6 +235,26 @@ impl Repetitions {
 mod tests {
     use super::*;
     use rhetor_core::{Document, Span};
+
+    /// The flat lower-cased tokens are each token's `to_lowercase`, ASCII or not (Greek final
+    /// sigma, German capital sharp s, CJK, emoji, combining marks, CRLF).
+    #[test]
+    fn lower_tokens_are_each_tokens_lower_case() {
+        let doc = Document::new(
+            "THE Minister’s ΟΔΟΣ said:\r\n\"ẞTRASSE\" 東京 is 🎉 Cafe\u{301} — McDONALD'S!",
+        )
+        .unwrap();
+        let prep = Prepared::new(&doc);
+        let lower = LowerTokens::new(&prep);
+        assert_eq!(lower.len(), prep.len());
+        assert!(prep.len() > 10);
+        for k in 0..prep.len() {
+            assert_eq!(&lower[k], prep.token_text(k).to_lowercase(), "token {k}");
+        }
+        let all: Vec<&str> = lower.iter().collect();
+        assert!(all.contains(&"οδος") || all.contains(&"οδοσ"), "{all:?}");
+        assert!(LowerTokens::new(&Prepared::new(&Document::new(" ").unwrap())).is_empty());
+    }
 
     #[test]
     fn repetitions_count_stemmed_content_words() {

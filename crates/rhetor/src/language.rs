@@ -19,15 +19,6 @@ const MIN_FUNCTION: f32 = 0.06;
 /// Largest share of the window's tokens that are code punctuation.
 const MAX_CODE_PUNCT: f32 = 0.1;
 
-/// Common English function words: frequent in any prose, rare in code and data.
-const FUNCTION_WORDS: &[&str] = &[
-    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "that", "this", "these", "those", "is", "are", "was", "were", "been", "has",
-    "have", "had", "it", "its", "he", "she", "they", "we", "you", "i", "his", "her", "their",
-    "our", "not", "no", "will", "would", "can", "could", "should", "who", "which", "what", "there",
-    "than", "so", "if", "about", "into", "said",
-];
-
 /// Does a word token look like a word: letters (and inner joiners) only, at most 20 of them, a
 /// vowel when it is a longer lower- or mixed-case ASCII word, at most one lower-to-upper step
 /// ("McDonald", not "tyrGbF"), and a single letter only for "a" and "I"?
@@ -66,7 +57,22 @@ fn is_function_word(w: &str) -> bool {
     let lower = &mut buf[..w.len()];
     lower.copy_from_slice(w.as_bytes());
     lower.make_ascii_lowercase();
-    FUNCTION_WORDS.iter().any(|f| f.as_bytes() == lower)
+    is_function_lower(lower)
+}
+
+/// Common English function words, lower case: frequent in any prose, rare in code and data. (A
+/// `match`, which tests the length first.)
+#[rustfmt::skip]
+fn is_function_lower(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"the" | b"a" | b"an" | b"and" | b"or" | b"but" | b"of" | b"to" | b"in" | b"on" | b"at" |
+        b"by" | b"for" | b"with" | b"from" | b"as" | b"that" | b"this" | b"these" | b"those" |
+        b"is" | b"are" | b"was" | b"were" | b"been" | b"has" | b"have" | b"had" | b"it" | b"its" |
+        b"he" | b"she" | b"they" | b"we" | b"you" | b"i" | b"his" | b"her" | b"their" | b"our" |
+        b"not" | b"no" | b"will" | b"would" | b"can" | b"could" | b"should" | b"who" | b"which" |
+        b"what" | b"there" | b"than" | b"so" | b"if" | b"about" | b"into" | b"said"
+    )
 }
 
 fn is_code_punct(p: &str) -> bool {
@@ -146,6 +152,15 @@ pub(crate) fn retain_in_prose(prep: &Prepared, dets: &mut Vec<Detection>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The function words as first listed (the reference the `match` is held to).
+    const FUNCTION_WORDS: &[&str] = &[
+        "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
+        "from", "as", "that", "this", "these", "those", "is", "are", "was", "were", "been", "has",
+        "have", "had", "it", "its", "he", "she", "they", "we", "you", "i", "his", "her", "their",
+        "our", "not", "no", "will", "would", "can", "could", "should", "who", "which", "what",
+        "there", "than", "so", "if", "about", "into", "said",
+    ];
 
     #[test]
     fn word_shapes() {
@@ -245,6 +260,9 @@ mod tests {
             assert_eq!(wordlike(w), wordlike_reference(w), "{w}");
             let reference =
                 w.len() <= 5 && FUNCTION_WORDS.iter().any(|f| f.eq_ignore_ascii_case(w));
+            assert!(FUNCTION_WORDS
+                .iter()
+                .all(|f| is_function_word(f) == (f.len() <= 5)));
             assert_eq!(is_function_word(w), reference, "{w}");
         }
     }

@@ -250,6 +250,7 @@ impl Attributor {
     pub(crate) fn find_arguments(&self, p: &Prepared, cues: &[(usize, usize)]) -> Vec<Attribution> {
         let mut out = Vec::new();
         let mut em: Vec<[f32; ARG_TAGS]> = Vec::new();
+        let mut hb: Vec<[u32; 6]> = Vec::new();
         let trans = self.arg.masked_trans(&ARG_ALLOWED);
         let mut dec = Decoder::<ARG_TAGS>::new();
         let mut tags = Vec::new();
@@ -266,21 +267,35 @@ impl Attributor {
                 row[A_IS as usize] -= self.params.src_bias;
                 row
             };
-            let g = &self.arg_tables;
-            // Before the cue, the cue itself, after it: the window in order, each part with its
-            // direction fixed.
+            let (g, m) = (&self.arg_tables, &self.arg);
+            // The word features' rows of the whole window are asked for first, so that their
+            // cache misses overlap; then the window in order (before the cue, the cue itself,
+            // after it), each part with its direction fixed.
+            hb.clear();
+            for i in a..b.min(c0) {
+                hb.push(arg_buckets::<false>(p, &ctx, m, i));
+            }
+            for i in a.max(c1)..b {
+                hb.push(arg_buckets::<true>(p, &ctx, m, i));
+            }
+            for x in &hb {
+                prefetch_rows(m, x);
+            }
+            let mut k = 0;
             for i in a..b.min(c0) {
                 em.push(biased(arg_emission_dir::<false>(
-                    p, &ctx, &rows, g, &self.arg, i,
+                    p, &ctx, &rows, g, m, i, &hb[k],
                 )));
+                k += 1;
             }
             for _ in a.max(c0)..b.min(c1) {
                 em.push(only_o);
             }
             for i in a.max(c1)..b {
                 em.push(biased(arg_emission_dir::<true>(
-                    p, &ctx, &rows, g, &self.arg, i,
+                    p, &ctx, &rows, g, m, i, &hb[k],
                 )));
+                k += 1;
             }
             dec.decode(&em, &trans, &mut tags);
             if let Some(att) = self.assemble(p, a, &tags, c0, c1) {

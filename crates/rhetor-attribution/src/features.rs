@@ -595,11 +595,11 @@ impl Acc {
         }
     }
 
-    /// Adds the row of the feature whose hash so far is `h`, then `vals` (as [`Fb::from`] hashes),
-    /// decoded as [`Packed::row`] decodes it; `rows` are `m`'s code rows, one per bucket.
+    /// Adds the row of bucket `b`, decoded as [`Packed::row`] decodes it; `rows` are `m`'s code
+    /// rows, one per bucket.
     #[inline(always)]
-    fn add_hashed(&mut self, m: &Packed, rows: &[[u8; ARG_TAGS]], h: u64, vals: &[u64]) {
-        let codes = &rows[bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits) as usize];
+    fn add_bucket(&mut self, m: &Packed, rows: &[[u8; ARG_TAGS]], b: u32) {
+        let codes = &rows[b as usize];
         for (a, &code) in self.0.iter_mut().zip(codes) {
             *a += m.table[code as usize];
         }
@@ -618,15 +618,65 @@ pub(crate) fn arg_emission(
     i: usize,
 ) -> ArgRow {
     if i >= c.c1 {
-        arg_emission_dir::<true>(p, c, cr, g, m, i)
+        arg_emission_dir::<true>(p, c, cr, g, m, i, &arg_buckets::<true>(p, c, m, i))
     } else {
-        arg_emission_dir::<false>(p, c, cr, g, m, i)
+        arg_emission_dir::<false>(p, c, cr, g, m, i, &arg_buckets::<false>(p, c, m, i))
     }
 }
 
-/// [`arg_emission`] for a token after the cue (`AFTER`) or before it: the direction is a constant,
-/// so the compiler folds the per-direction offsets of every table (the caller's loop over a
-/// window is split at the cue).
+/// The buckets of the argument tagger's six word features of token `i` (outside the cue) for cue
+/// `c`, in the order [`arg_emission_dir`] adds them. Hashed for a whole window first, so that the
+/// rows they name can be fetched from memory together ([`prefetch_rows`]) rather than one miss at
+/// a time.
+#[inline(always)]
+pub(crate) fn arg_buckets<const AFTER: bool>(
+    p: &Prepared,
+    c: &CueCtx,
+    m: &Packed,
+    i: usize,
+) -> [u32; 6] {
+    let t = &p.toks;
+    let x = &t[i];
+    let d = if AFTER { i + 1 - c.c1 } else { c.c0 - i };
+    let ds = d.min(6) as u64;
+    let w = |k: isize| arg_word(t, i, k);
+    let cl = |k: isize| arg_class(t, i, k);
+    let cl0 = x.class as u64 * 8 + x.shape as u64;
+    let inq = x.inq as u64;
+    let pre = &c.pre[AFTER as usize];
+    let b = |h: u64, vals: &[u64]| bucket(vals.iter().fold(h, |h, &v| fx(h, v)), m.bits);
+    [
+        b(pre[1], &[x.w]),
+        b(pre[3], &[w(-1)]),
+        b(pre[4], &[w(1)]),
+        b(pre[9], &[x.w, inq]),
+        b(pre[10], &[cl(-1), cl0, cl(1)]),
+        b(pre[11], &[x.lem, ds]),
+    ]
+}
+
+/// Asks the memory system for the code rows of `buckets` ahead of their use.
+#[inline(always)]
+pub(crate) fn prefetch_rows(m: &Packed, buckets: &[u32; 6]) {
+    #[cfg(target_arch = "x86_64")]
+    for &b in buckets {
+        let at = b as usize * ARG_TAGS;
+        if at < m.codes.len() {
+            // SAFETY: a prefetch is a hint; the address is inside `codes`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    m.codes.as_ptr().add(at) as *const i8,
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (m, buckets);
+}
+
+/// [`arg_emission`] for a token after the cue (`AFTER`) or before it, its word features' buckets
+/// given ([`arg_buckets`]): the direction is a constant, so the compiler folds the per-direction
+/// offsets of every table (the caller's loop over a window is split at the cue).
 #[inline(always)]
 pub(crate) fn arg_emission_dir<const AFTER: bool>(
     p: &Prepared,
@@ -635,6 +685,7 @@ pub(crate) fn arg_emission_dir<const AFTER: bool>(
     g: &ArgTables,
     m: &Packed,
     i: usize,
+    hb: &[u32; 6],
 ) -> ArgRow {
     let t = &p.toks;
     let x = &t[i];
@@ -653,30 +704,27 @@ pub(crate) fn arg_emission_dir<const AFTER: bool>(
     let sd = ((x.sent as i64 - c.sent as i64).clamp(-3, 3) + 3) as usize;
     let commas = (p.n_comma[hi] - p.n_comma[lo]).min(3) as usize;
     let quotes = (p.n_quote[hi] - p.n_quote[lo]).min(3) as usize;
-    let w = |k: isize| arg_word(t, i, k);
-    let cl = |k: isize| arg_class(t, i, k);
     let cl0 = x.class as usize * 8 + x.shape as usize;
     let inq = x.inq as usize;
     let qn = t.get(i + 1).is_some_and(|y| y.class == class::QCLOSE) as usize;
     let fl = (x.flags & 7) as usize;
-    let pre = &c.pre[dir];
     let rows = m.codes.as_chunks::<ARG_TAGS>().0;
     let mut acc = Acc::default();
     acc.add(&g.t101[dir * N_DB + db]);
-    acc.add_hashed(m, rows, pre[1], &[x.w]);
+    acc.add_bucket(m, rows, hb[0]);
     acc.add(&g.t103[dir * N_CL + cl0]);
-    acc.add_hashed(m, rows, pre[3], &[w(-1)]);
-    acc.add_hashed(m, rows, pre[4], &[w(1)]);
+    acc.add_bucket(m, rows, hb[1]);
+    acc.add_bucket(m, rows, hb[2]);
     acc.add(&g.t107[((dir * 2 + inq) * 2 + c.inq as usize) * N_SD + sd]);
     acc.add(&g.t109[(dir * N_CNT + commas) * N_SD + sd]);
     acc.add(&g.t110[(dir * N_CNT + quotes) * 2 + inq]);
     acc.add(&cr.t111[dir][ds]);
     acc.add(&cr.t112[dir][ds]);
     acc.add(&g.t114[(dir * 8 + fl) * N_DS + ds]);
-    acc.add_hashed(m, rows, pre[9], &[x.w, inq as u64]);
-    acc.add_hashed(m, rows, pre[10], &[cl(-1), cl0 as u64, cl(1)]);
+    acc.add_bucket(m, rows, hb[3]);
+    acc.add_bucket(m, rows, hb[4]);
     acc.add(&g.t118[((dir * N_CA + cr.ca) * 2 + inq) * N_SD + sd]);
-    acc.add_hashed(m, rows, pre[11], &[x.lem, ds as u64]);
+    acc.add_bucket(m, rows, hb[5]);
     acc.add(&cr.t121[dir][ds]);
     acc.add(&cr.t122[dir][inq][sd]);
     acc.add(&g.t125[((dir * N_CL + cl0) * 2 + qn) * 2 + inq]);

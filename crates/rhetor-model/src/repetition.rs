@@ -3,9 +3,7 @@
 //! decoder's repetition rule and the fast tier's repetition features both read it.
 
 use rhetor_core::{Prepared, TokenKind};
-use rustc_hash::{FxHashMap, FxHasher};
-use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 /// True for a function word that never makes a repetition by itself. (A `match`: the compiler
@@ -86,12 +84,6 @@ fn stem(w: &str) -> &str {
     }
 }
 
-fn hash_ids(ids: &[u32]) -> u64 {
-    let mut s = FxHasher::default();
-    ids.hash(&mut s);
-    s.finish()
-}
-
 /// The content words of one article and their counts.
 pub struct Repetitions {
     /// Index into `content` of each content-word token.
@@ -105,10 +97,11 @@ pub struct Repetitions {
     /// Occurrences of each id.
     id_count: Vec<u32>,
     bigram_count: FxHashMap<(u32, u32), u32>,
-    /// For each n-gram length asked so far: (hash of each content-word n-gram, its start), sorted,
-    /// so an n-gram's starts are one ascending run. Built on first use, so counting repetitions
-    /// stays near-linear in the article length.
-    ngram_pos: RefCell<FxHashMap<usize, Vec<(u64, u32)>>>,
+    /// Where each content word occurs: the positions (into `content_id`) of id `i` are
+    /// `post[post_start[i]..post_start[i + 1]]`, ascending. A phrase is counted by checking the
+    /// occurrences of its first word, with no table of n-grams to build and sort.
+    post_start: Vec<u32>,
+    post: Vec<u32>,
 }
 
 impl Repetitions {
@@ -145,6 +138,20 @@ impl Repetitions {
         for p in content_id.windows(2) {
             *bigram_count.entry((p[0], p[1])).or_insert(0) += 1;
         }
+        // Postings by counting sort: starts from the counts, then positions in text order.
+        let mut post_start = Vec::with_capacity(id_count.len() + 1);
+        let mut at = 0u32;
+        for &c in &id_count {
+            post_start.push(at);
+            at += c;
+        }
+        post_start.push(at);
+        let mut fill = post_start.clone();
+        let mut post = vec![0u32; content_id.len()];
+        for (pos, &id) in content_id.iter().enumerate() {
+            post[fill[id as usize] as usize] = pos as u32;
+            fill[id as usize] += 1;
+        }
         Repetitions {
             content_ix,
             words,
@@ -152,7 +159,8 @@ impl Repetitions {
             content_id,
             id_count,
             bigram_count,
-            ngram_pos: RefCell::new(FxHashMap::default()),
+            post_start,
+            post,
         }
     }
 
@@ -195,32 +203,35 @@ impl Repetitions {
     /// (itself included), and how many of those come before it. `(0, 0)` for a range with no content
     /// words or more than 12.
     pub fn count(&self, r: Range<usize>) -> (usize, usize) {
-        let key: Vec<u32> = r
-            .clone()
-            .filter_map(|k| self.content_ix[k])
-            .map(|c| self.content_id[c as usize])
-            .collect();
-        if key.is_empty() || key.len() > 12 {
+        // The phrase's content-word ids, on the stack (one more than the longest counted).
+        let mut key = [0u32; 13];
+        let mut n = 0;
+        let mut first_c = 0;
+        for c in r.filter_map(|k| self.content_ix[k]) {
+            if n == key.len() {
+                break;
+            }
+            if n == 0 {
+                first_c = c;
+            }
+            key[n] = self.content_id[c as usize];
+            n += 1;
+        }
+        if n == 0 || n > 12 {
             return (0, 0);
         }
-        let first_c = r.clone().find_map(|k| self.content_ix[k]).unwrap_or(0);
-        let mut cache = self.ngram_pos.borrow_mut();
-        let table = cache.entry(key.len()).or_insert_with(|| {
-            // One sorted vector rather than a map of small vectors: building and freeing a
-            // vector per distinct n-gram was a tenth of the fast tier's time.
-            let mut t: Vec<(u64, u32)> = self
-                .content_id
-                .windows(key.len())
-                .enumerate()
-                .map(|(i, win)| (hash_ids(win), i as u32))
-                .collect();
-            t.sort_unstable();
-            t
-        });
-        let h = hash_ids(&key);
-        let from = table.partition_point(|&(x, _)| x < h);
-        let pos = &table[from..from + table[from..].partition_point(|&(x, _)| x == h)];
-        (pos.len(), pos.partition_point(|&(_, i)| i < first_c))
+        let key = &key[..n];
+        let id = key[0] as usize;
+        let starts = &self.post[self.post_start[id] as usize..self.post_start[id + 1] as usize];
+        let (mut total, mut before) = (0, 0);
+        for &i in starts {
+            let i = i as usize;
+            if self.content_id.get(i..i + n) == Some(key) {
+                total += 1;
+                before += usize::from(i < first_c as usize);
+            }
+        }
+        (total, before)
     }
 
     /// True when the span's content words occurred earlier in the article (what makes a later
@@ -273,5 +284,40 @@ mod tests {
         assert_eq!(r.word_count(0), 3);
         assert_eq!(r.content_word(9), Some("wall"));
         assert_eq!(r.content_word(1), None);
+    }
+
+    /// Counting by the first word's occurrences gives what a brute-force scan of every window of
+    /// content words gives, for every token range of an article full of repeats (phrases of 1 to
+    /// 13 content words, overlapping repeats, ranges with no content word).
+    #[test]
+    fn phrase_counts_equal_a_brute_force_scan() {
+        let text = "Build the wall, build the wall now! They say build the wall and the wall \
+                    stands; walls fall. Now build, now build the wall the wall the wall. \
+                    A crisis is a crisis is a crisis, they say, and say it again: a crisis.";
+        let doc = Document::new(text).unwrap();
+        let p = Prepared::new(&doc);
+        let r = Repetitions::of(&p);
+        let ids = &r.content_id;
+        let mut checked = 0;
+        for a in 0..p.len() {
+            for b in a..=p.len() {
+                let key: Vec<u32> = (a..b)
+                    .filter_map(|k| r.content_ix[k])
+                    .map(|c| ids[c as usize])
+                    .collect();
+                let want = if key.is_empty() || key.len() > 12 {
+                    (0, 0)
+                } else {
+                    let first = (a..b).find_map(|k| r.content_ix[k]).unwrap() as usize;
+                    let hits: Vec<usize> = (0..=ids.len() - key.len())
+                        .filter(|&i| ids[i..i + key.len()] == key[..])
+                        .collect();
+                    (hits.len(), hits.iter().filter(|&&i| i < first).count())
+                };
+                assert_eq!(r.count(a..b), want, "tokens {a}..{b}");
+                checked += usize::from(want.0 > 1);
+            }
+        }
+        assert!(checked > 50, "too few repeated phrases: {checked}");
     }
 }

@@ -112,6 +112,9 @@ pub struct Features<'a> {
     /// Probability that each line holds a propaganda span (from the sentence model), when known.
     pub line_prob: Option<Vec<f32>>,
     in_quote: Vec<bool>,
+    /// [`shape`] of each raw token and of each lower-cased one (read three times a token).
+    shape_raw: Vec<&'static str>,
+    shape_low: Vec<&'static str>,
     /// What the article repeats (content words and their counts).
     pub rep: Repetitions,
 }
@@ -173,7 +176,11 @@ impl<'a> Features<'a> {
             }
         }
         let rep = Repetitions::new(prep, &lower);
+        let shape_raw = raw.iter().map(|w| shape(w)).collect();
+        let shape_low = lower.iter().map(shape).collect();
         Features {
+            shape_raw,
+            shape_low,
             prep,
             lower,
             raw,
@@ -219,6 +226,14 @@ impl<'a> Features<'a> {
         }
     }
 
+    /// [`shape`] of [`Features::word`]`(k)`.
+    fn word_shape(&self, k: isize) -> &'static str {
+        match usize::try_from(k) {
+            Ok(k) if k < self.len() => self.shape_low[k],
+            _ => shape(self.word(k)),
+        }
+    }
+
     /// The tagger's features of token `k`.
     pub fn token_features(&self, k: usize, out: &mut Vec<Feat>) {
         out.clear();
@@ -235,7 +250,7 @@ impl<'a> Features<'a> {
         out.push(h(8, &[self.word(ki - 2), self.word(ki - 1)]));
         out.push(h(9, &[self.word(ki + 1), self.word(ki + 2)]));
         let raw = self.raw[k];
-        let sh = shape(raw);
+        let sh = self.shape_raw[k];
         out.push(h(10, &[sh]));
         // Affixes are slices of the word (by characters), not new strings: a str hashes the same
         // either way, and this runs on every token.
@@ -296,7 +311,7 @@ impl<'a> Features<'a> {
         // The previous and next punctuation shape the clause (quotes, colons, dashes).
         out.push(h(
             26,
-            &[shape(self.word(ki - 1)), sh, shape(self.word(ki + 1))],
+            &[self.word_shape(ki - 1), sh, self.word_shape(ki + 1)],
         ));
     }
 
@@ -445,7 +460,7 @@ impl<'a> Features<'a> {
             if k + 1 < b {
                 out.push(h(104, &[&self.lower[k], &self.lower[k + 1]]));
             }
-            out.push(h(105, &[shape(self.raw[k])]));
+            out.push(h(105, &[self.shape_raw[k]]));
         }
         if ntok > 0 {
             out.push(h(106, &[&self.lower[a]]));

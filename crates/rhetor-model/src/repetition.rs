@@ -9,6 +9,7 @@ use std::ops::Range;
 /// True for a function word that never makes a repetition by itself. (A `match`: the compiler
 /// tests the length first, so most words are turned away without comparing bytes.)
 #[rustfmt::skip]
+#[inline]
 pub fn is_stop(lower: &str) -> bool {
     matches!(
         lower,
@@ -51,6 +52,7 @@ impl LowerTokens {
     }
 
     /// How many tokens.
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -69,6 +71,7 @@ impl LowerTokens {
 impl std::ops::Index<usize> for LowerTokens {
     type Output = str;
 
+    #[inline]
     fn index(&self, k: usize) -> &str {
         let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
         &self.text[start..self.ends[k] as usize]
@@ -170,6 +173,7 @@ impl Repetitions {
     }
 
     /// The stemmed content word of token `k`, if it is one.
+    #[inline]
     pub fn content_word(&self, k: usize) -> Option<&str> {
         self.content_ix[k].map(|c| {
             let c = c as usize;
@@ -179,11 +183,13 @@ impl Repetitions {
     }
 
     /// How often token `k`'s content word occurs in the article (0 for other tokens).
+    #[inline]
     pub fn word_count(&self, k: usize) -> u32 {
         self.content_ix[k].map_or(0, |c| self.id_count[self.content_id[c as usize] as usize])
     }
 
     /// How often the content bigram starting or ending at token `k` occurs in the article.
+    #[inline]
     pub fn bigram_count(&self, k: usize) -> u32 {
         let Some(c) = self.content_ix[k] else {
             return 0;

@@ -195,19 +195,24 @@ fn hashes(s: &str, ascii: bool, buf: &mut String) -> (u64, u64) {
         h = fx(h, LOWER[c as usize] as u64);
     }
     let mut prefix = [h; 3];
-    let mut tail = [0u8; 3];
+    // The last three bytes, lower-cased, in one register (the last in the low byte): written a
+    // byte at a time into an array and read back whole, they stalled on store forwarding.
+    let mut tail = 0u32;
     for (k, &c) in b[head..].iter().enumerate() {
         let c = LOWER[c as usize];
         prefix[k + 3 - (n - head)] = h;
-        tail[k + 3 - (n - head)] = c;
+        tail = tail << 8 | c as u32;
         h = fx(h, c as u64);
     }
     let w = fx(h, 0xff);
+    let word = |s: &[u8]| s.iter().fold(0u32, |t, &c| t << 8 | c as u32);
     // -ing (n > 5), -ied / -ies (n > 4): 3 bytes off; -ed (n > 4): 2; -s but not -ss or -'s: 1.
-    let [_, y, z] = tail;
-    let lem = if n > 5 && tail == *b"ing" || n > 4 && (tail == *b"ied" || tail == *b"ies") {
+    let (y, z) = ((tail >> 8) as u8, tail as u8);
+    let lem = if n > 5 && tail == word(b"ing")
+        || n > 4 && (tail == word(b"ied") || tail == word(b"ies"))
+    {
         fx(prefix[0], 0xff)
-    } else if n > 4 && [y, z] == *b"ed" {
+    } else if n > 4 && tail & 0xffff == word(b"ed") {
         fx(prefix[1], 0xff)
     } else if n > 3 && z == b's' && y != b's' && y != b'\'' {
         fx(prefix[2], 0xff)

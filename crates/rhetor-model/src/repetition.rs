@@ -25,41 +25,61 @@ pub fn is_stop(lower: &str) -> bool {
     )
 }
 
+/// Short strings end to end in one `String`: one allocation for all of them, not one each.
+#[derive(Debug, Clone, Default)]
+struct Strs {
+    text: String,
+    /// Where each string ends in `text`.
+    ends: Vec<u32>,
+}
+
+impl Strs {
+    /// Ends the string written into `text` since the previous one.
+    fn close(&mut self) {
+        self.ends.push(self.text.len() as u32);
+    }
+
+    #[inline]
+    fn get(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text[start..self.ends[k] as usize]
+    }
+}
+
 /// Every token's text lower-cased, end to end in one string: one allocation per article, not
 /// one per token. `lower[k]` is token `k`'s (as `str::to_lowercase` gives it).
 #[derive(Debug, Clone, Default)]
-pub struct LowerTokens {
-    text: String,
-    ends: Vec<u32>,
-}
+pub struct LowerTokens(Strs);
 
 impl LowerTokens {
     /// Lower-cases the tokens of a prepared document.
     pub fn new(prep: &Prepared) -> LowerTokens {
-        let n = prep.len();
-        let mut text = String::with_capacity(prep.text().len());
-        let mut ends = Vec::with_capacity(n);
-        for k in 0..n {
+        let mut s = Strs {
+            text: String::with_capacity(prep.text().len()),
+            ends: Vec::with_capacity(prep.len()),
+        };
+        for k in 0..prep.len() {
             let w = prep.token_text(k);
             if w.is_ascii() {
-                text.extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
+                s.text
+                    .extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
             } else {
-                text.push_str(&w.to_lowercase());
+                s.text.push_str(&w.to_lowercase());
             }
-            ends.push(text.len() as u32);
+            s.close();
         }
-        LowerTokens { text, ends }
+        LowerTokens(s)
     }
 
     /// How many tokens.
     #[inline]
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.0.ends.len()
     }
 
     /// True for a document without tokens.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.0.ends.is_empty()
     }
 
     /// The lower-cased tokens in order.
@@ -73,8 +93,7 @@ impl std::ops::Index<usize> for LowerTokens {
 
     #[inline]
     fn index(&self, k: usize) -> &str {
-        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
-        &self.text[start..self.ends[k] as usize]
+        self.0.get(k)
     }
 }
 
@@ -89,12 +108,10 @@ fn stem(w: &str) -> &str {
 
 /// The content words of one article and their counts.
 pub struct Repetitions {
-    /// Index into `content` of each content-word token.
+    /// Index into `words` of each content-word token.
     content_ix: Vec<Option<u32>>,
-    /// Stemmed content words in order, end to end in one string (no allocation per word) ...
-    words: String,
-    /// ... and where each ends in it.
-    ends: Vec<u32>,
+    /// Stemmed content words in order.
+    words: Strs,
     /// Dense id of each content word (same word, same id).
     content_id: Vec<u32>,
     /// Occurrences of each id.
@@ -112,23 +129,20 @@ impl Repetitions {
     /// text (callers that have it already pass it; [`Repetitions::of`] makes it).
     pub fn new(prep: &Prepared, lower: &LowerTokens) -> Repetitions {
         let n = prep.len();
-        let mut words = String::new();
-        let mut ends = Vec::new();
+        let mut words = Strs::default();
         let mut content_ix = vec![None; n];
         for (k, t) in prep.tokens().iter().enumerate() {
             if t.kind == TokenKind::Word && !is_stop(&lower[k]) {
-                content_ix[k] = Some(ends.len() as u32);
-                words.push_str(stem(&lower[k]));
-                ends.push(words.len() as u32);
+                content_ix[k] = Some(words.ends.len() as u32);
+                words.text.push_str(stem(&lower[k]));
+                words.close();
             }
         }
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut content_id = Vec::with_capacity(ends.len());
+        let mut content_id = Vec::with_capacity(words.ends.len());
         let mut id_count = Vec::new();
-        let mut start = 0;
-        for &end in &ends {
-            let w = &words[start..end as usize];
-            start = end as usize;
+        for i in 0..words.ends.len() {
+            let w = words.get(i);
             let next = ids.len() as u32;
             let id = *ids.entry(w).or_insert(next);
             if id == next {
@@ -158,7 +172,6 @@ impl Repetitions {
         Repetitions {
             content_ix,
             words,
-            ends,
             content_id,
             id_count,
             bigram_count,
@@ -175,11 +188,7 @@ impl Repetitions {
     /// The stemmed content word of token `k`, if it is one.
     #[inline]
     pub fn content_word(&self, k: usize) -> Option<&str> {
-        self.content_ix[k].map(|c| {
-            let c = c as usize;
-            let start = if c == 0 { 0 } else { self.ends[c - 1] as usize };
-            &self.words[start..self.ends[c] as usize]
-        })
+        self.content_ix[k].map(|c| self.words.get(c as usize))
     }
 
     /// How often token `k`'s content word occurs in the article (0 for other tokens).

@@ -116,8 +116,8 @@ where
         }
         loop {
             let Ok(mut w) = writer.try_lock() else { break };
-            let mut items = std::mem::take(&mut *inbox.lock().expect("inbox"));
-            for (seq, r) in items.drain(..) {
+            let items = std::mem::take(&mut *inbox.lock().expect("inbox"));
+            for (seq, r) in items {
                 w.pending.insert(seq, r);
             }
             while w.error.is_none() {

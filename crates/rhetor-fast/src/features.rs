@@ -22,21 +22,35 @@ fn h(kind: u8, parts: &[&str]) -> Feat {
 }
 
 fn shape(w: &str) -> &'static str {
-    let mut up = 0;
-    let mut low = 0;
-    let mut dig = 0;
-    let mut n = 0;
-    for c in w.chars() {
-        n += 1;
-        if c.is_uppercase() {
-            up += 1
-        } else if c.is_lowercase() {
-            low += 1
-        } else if c.is_numeric() {
-            dig += 1
+    let (mut up, mut low, mut dig, mut n) = (0, 0, 0, 0);
+    let first_up;
+    if w.is_ascii() {
+        // Nearly every token: the same counts from the bytes, without the Unicode tables.
+        for &b in w.as_bytes() {
+            up += usize::from(b.is_ascii_uppercase());
+            low += usize::from(b.is_ascii_lowercase());
+            dig += usize::from(b.is_ascii_digit());
         }
+        n = w.len();
+        first_up = w.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+    } else {
+        for c in w.chars() {
+            n += 1;
+            if c.is_uppercase() {
+                up += 1
+            } else if c.is_lowercase() {
+                low += 1
+            } else if c.is_numeric() {
+                dig += 1
+            }
+        }
+        first_up = w.chars().next().is_some_and(char::is_uppercase);
     }
-    let first_up = w.chars().next().is_some_and(char::is_uppercase);
+    shape_class(up, low, dig, n, first_up)
+}
+
+/// The shape name from the counts of upper-case, lower-case and numeric characters of `n`.
+fn shape_class(up: usize, low: usize, dig: usize, n: usize, first_up: bool) -> &'static str {
     match () {
         _ if dig == n => "d",
         _ if dig > 0 => "ad",
@@ -539,6 +553,41 @@ pub enum Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`shape`] by characters only (the reference the ASCII path is held to).
+    fn shape_reference(w: &str) -> &'static str {
+        let (mut up, mut low, mut dig, mut n) = (0, 0, 0, 0);
+        for c in w.chars() {
+            n += 1;
+            if c.is_uppercase() {
+                up += 1
+            } else if c.is_lowercase() {
+                low += 1
+            } else if c.is_numeric() {
+                dig += 1
+            }
+        }
+        shape_class(up, low, dig, n, w.chars().next().is_some_and(char::is_uppercase))
+    }
+
+    #[test]
+    fn shapes_are_the_character_shapes() {
+        let words = [
+            "", "a", "A", "I", "the", "The", "NATO", "McDonald", "iPhone", "2016", "3f", "G7",
+            "co-op", "U.S.", "don't", "--", ",", "\"", "x1", "ÉLYSÉE", "Ünïcødé", "naïve", "日本",
+            "½", "٣", "Ⅻ", "👍🏽ok",
+        ];
+        for w in words {
+            assert_eq!(shape(w), shape_reference(w), "{w:?}");
+        }
+        // Every two-byte ASCII string.
+        for a in 0u8..128 {
+            for b in 0u8..128 {
+                let w = String::from_utf8(vec![a, b]).unwrap();
+                assert_eq!(shape(&w), shape_reference(&w), "{w:?}");
+            }
+        }
+    }
 
     #[test]
     fn affixes_are_the_characters_collected_before() {

@@ -23,6 +23,9 @@ const MAX_CODE_PUNCT: f32 = 0.1;
 /// vowel when it is a longer lower- or mixed-case ASCII word, at most one lower-to-upper step
 /// ("McDonald", not "tyrGbF"), and a single letter only for "a" and "I"?
 fn wordlike(w: &str) -> bool {
+    if w.is_ascii() {
+        return wordlike_ascii(w.as_bytes());
+    }
     // One pass, no allocation: this runs on every word of every article with a span.
     let (mut letters, mut steps, mut upper, mut vowel) = (0usize, 0usize, true, false);
     let (mut first, mut prev_lower) = (' ', false);
@@ -45,6 +48,32 @@ fn wordlike(w: &str) -> bool {
         1 => matches!(first, 'a' | 'A' | 'I'),
         n if n > 20 => false,
         n => steps <= 1 && (!w.is_ascii() || upper || n < 4 || vowel),
+    }
+}
+
+/// [`wordlike`] for ASCII (nearly every word): the same tests on bytes.
+fn wordlike_ascii(w: &[u8]) -> bool {
+    let (mut letters, mut steps, mut upper, mut vowel) = (0usize, 0usize, true, false);
+    let (mut first, mut prev_lower) = (b' ', false);
+    for &c in w {
+        if c.is_ascii_alphabetic() {
+            if letters == 0 {
+                first = c;
+            }
+            letters += 1;
+            steps += usize::from(prev_lower && c.is_ascii_uppercase());
+            prev_lower = c.is_ascii_lowercase();
+            upper &= c.is_ascii_uppercase();
+            vowel |= matches!(c | 0x20, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+        } else if !matches!(c, b'\'' | b'-' | b'.') {
+            return false;
+        }
+    }
+    match letters {
+        0 => false,
+        1 => matches!(first, b'a' | b'A' | b'I'),
+        n if n > 20 => false,
+        n => steps <= 1 && (upper || n < 4 || vowel),
     }
 }
 
@@ -254,6 +283,23 @@ mod tests {
             "a1",
         ] {
             words.push(w.to_string());
+        }
+        // Every ASCII string of one or two bytes, and every one of up to five over letters
+        // that test each rule (vowels, steps, capitals, joiners, a digit).
+        for a in 0u8..128 {
+            words.push((a as char).to_string());
+            for b in 0u8..128 {
+                words.push([a as char, b as char].iter().collect());
+            }
+        }
+        let alphabet = ['a', 'A', 'b', 'B', 'I', 'y', '\'', '-', '.', '1'];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            frontier = frontier
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(frontier.iter().cloned());
         }
         assert!(words.len() > 100);
         assert!(FUNCTION_WORDS

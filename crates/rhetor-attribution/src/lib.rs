@@ -35,16 +35,16 @@
 //! Both taggers are averaged perceptrons over hashed features (2^17 buckets each, one byte per
 //! weight through a log-spaced codebook), trained on PolNeAR train and embedded in the crate
 //! (`model/attribution.bin`, ~1 MB, a `rhetor_model` container of kind `attribution` whose manifest
-//! holds the training command and the dev scores). To retrain it (about a minute on 2 cores, deterministic):
+//! holds the training command and the dev scores). To retrain it (seconds on 2 cores, deterministic):
 //!
 //! ```text
-//! TUNE=1 cargo run --release -p rhetor-attribution --example train-attribution -- \
+//! BIASES=-4,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- \
 //!     ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin ../shared/data/polnear/dev
 //! ```
 //!
-//! `TUNE=1` picks the decoding biases on a fifth of train held out from a model trained on the rest;
-//! the dev folder (optional) is only scored. [`Attributor::shared`] loads the model once per
-//! process.
+//! The decoding biases were chosen by 5-fold cross-validation over train (`CV=5` prints mean ± sd of
+//! content and speaker F1 for any setting; `TUNE=1` searches them on one held-out fifth); the dev
+//! folder (optional) is only scored. [`Attributor::shared`] loads the model once per process.
 //!
 //! # Voice
 //! [`Attributions::voice`] says whose voice a span is in: [`Voice::Quoted`] when at least half of it

@@ -271,7 +271,8 @@ impl<'a> Prepared<'a> {
                     ',' => class::COMMA,
                     '.' | '!' | '?' | ';' | '…' => class::STOP,
                     ':' => class::COLON,
-                    '-' | '—' | '–' => class::DASH,
+                    // The horizontal bar (U+2015) signs quotes in some outlets ("” ― Jane Doe").
+                    '-' | '—' | '–' | '―' | '‒' => class::DASH,
                     '(' | ')' | '[' | ']' => class::PAREN,
                     '\'' | '‘' | '’' => class::SQUOTE,
                     c if is_dquote(c) => class::QOPEN, // direction fixed below
@@ -363,7 +364,7 @@ impl<'a> Prepared<'a> {
         }
         let before = self.ch_before(i);
         let after = self.ch_after(i);
-        let space_before = before.is_whitespace() || matches!(before, '(' | '[' | '—' | '–');
+        let space_before = before.is_whitespace() || matches!(before, '(' | '[' | '—' | '–' | '―');
         let space_after = after.is_whitespace() || matches!(after, ',' | '.' | ';' | ':' | ')');
         match (space_before, space_after) {
             (true, false) => Some(true),

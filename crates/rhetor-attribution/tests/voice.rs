@@ -249,6 +249,29 @@ fn signature_after_a_quote() {
     assert!(atts.attributions.is_empty());
 }
 
+/// Reader quotes signed with a horizontal bar (U+2015), as some outlets print them, with and
+/// without a space after the closing quote and a no-break space before the name.
+#[test]
+fn signature_with_a_horizontal_bar() {
+    let text = "Readers sent us their thoughts on the debate.\n                \u{201c}He is ignorant of our culture and lives.\u{201d}\u{2015} Pamela Padilla\u{a0}\n                \u{201c}I cannot believe a man with no credentials is the nominee.\u{201d}\u{a0}\u{2015} Jacklyn Ashley\n";
+    let (doc, atts) = extract(text);
+    let signed: Vec<(&str, &str)> = atts
+        .attributions
+        .iter()
+        .filter(|a| doc.slice(a.cue) == "\u{2015}")
+        .map(|a| (doc.slice(a.source.unwrap()), doc.slice(a.content[0])))
+        .collect();
+    assert_eq!(signed.len(), 2, "{:?}", atts.attributions);
+    assert_eq!(signed[0].0, "Pamela Padilla");
+    assert!(signed[0].1.contains("ignorant of our culture"));
+    assert_eq!(signed[1].0, "Jacklyn Ashley");
+    assert_eq!(
+        voice(text, &atts, "no credentials"),
+        quoted("Jacklyn Ashley")
+    );
+    assert_eq!(voice(text, &atts, "Readers sent us"), Voice::Author);
+}
+
 #[test]
 fn a_country_that_speaks_is_its_government() {
     let (_, atts) = extract("Turkey said on Monday that the border would stay closed.\n");

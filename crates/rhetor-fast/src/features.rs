@@ -567,15 +567,45 @@ mod tests {
                 dig += 1
             }
         }
-        shape_class(up, low, dig, n, w.chars().next().is_some_and(char::is_uppercase))
+        shape_class(
+            up,
+            low,
+            dig,
+            n,
+            w.chars().next().is_some_and(char::is_uppercase),
+        )
     }
 
     #[test]
     fn shapes_are_the_character_shapes() {
         let words = [
-            "", "a", "A", "I", "the", "The", "NATO", "McDonald", "iPhone", "2016", "3f", "G7",
-            "co-op", "U.S.", "don't", "--", ",", "\"", "x1", "ÉLYSÉE", "Ünïcødé", "naïve", "日本",
-            "½", "٣", "Ⅻ", "👍🏽ok",
+            "",
+            "a",
+            "A",
+            "I",
+            "the",
+            "The",
+            "NATO",
+            "McDonald",
+            "iPhone",
+            "2016",
+            "3f",
+            "G7",
+            "co-op",
+            "U.S.",
+            "don't",
+            "--",
+            ",",
+            "\"",
+            "x1",
+            "ÉLYSÉE",
+            "Ünïcødé",
+            "naïve",
+            "日本",
+            "½",
+            "٣",
+            "Ⅻ",
+            "👍🏽ok",
         ];
         for w in words {
             assert_eq!(shape(w), shape_reference(w), "{w:?}");

@@ -24,9 +24,38 @@ struct Payload {
     /// Lemma hashes that may start a cue, sorted.
     candidates: Vec<u64>,
     /// The cue tagger, packed ([`Packed::write`]).
+    #[serde(deserialize_with = "byte_buf")]
     cue: Vec<u8>,
     /// The argument tagger, packed.
+    #[serde(deserialize_with = "byte_buf")]
     arg: Vec<u8>,
+}
+
+/// Reads a `Vec<u8>` as one byte buffer. Bincode writes a sequence of bytes and a byte buffer
+/// alike (a length, then the bytes), but serde's `Vec<u8>` reads the sequence one element at a
+/// time: half of the model's load went there.
+fn byte_buf<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    struct Bytes;
+    impl<'de> serde::de::Visitor<'de> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("bytes")
+        }
+        fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+        fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 24));
+            while let Some(b) = seq.next_element()? {
+                v.push(b);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_byte_buf(Bytes)
 }
 
 /// Decoding knobs (tuned on PolNeAR dev; stored with the model).

@@ -328,6 +328,8 @@ fn model_bytes_round_trip_and_corruption_is_an_error() {
     let doc = Document::new(IRAN).unwrap();
     assert_eq!(back.extract(&doc), m.extract(&doc));
     assert_eq!(back.to_bytes(), bytes);
+    // The shipped file is what the model writes: the reader takes the writer's format.
+    assert!(bytes == include_bytes!("../model/attribution.bin"));
     for bad in [
         &b""[..],
         &b"RHATTR01"[..],

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod features;
+mod huge;
 pub mod linear;
 mod raw;
 mod train;

@@ -44,7 +44,7 @@ impl Table {
         // 2× the keys, rounded up to a power of two: short probes, and a miss ends at an empty slot.
         let bits = (keys.len().max(1) * 2).next_power_of_two().trailing_zeros();
         let mut t = Table {
-            slots: vec![Slot { key: 0, row: EMPTY }; 1 << bits],
+            slots: crate::huge::filled(1 << bits, Slot { key: 0, row: EMPTY }),
             bits,
         };
         let mask = t.slots.len() - 1;

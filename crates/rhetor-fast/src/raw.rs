@@ -37,17 +37,21 @@ impl<'a> Reader<'a> {
     pub(crate) fn f32s(&mut self, what: &str) -> Result<Vec<f32>, String> {
         let n = self.len(4, what)?;
         let b = self.take(n * 4, what)?;
-        Ok(b.chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
+        Ok(crate::huge::collect(
+            n,
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
+        ))
     }
 
     pub(crate) fn u64s(&mut self, what: &str) -> Result<Vec<u64>, String> {
         let n = self.len(8, what)?;
         let b = self.take(n * 8, what)?;
-        Ok(b.chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
+        Ok(crate::huge::collect(
+            n,
+            b.chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
+        ))
     }
 
     /// `N` floats with no length before them (a fixed-size array).

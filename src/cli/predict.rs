@@ -1,7 +1,7 @@
 //! `rhetor predict`: every article of a folder → PTC rows `ID<TAB>technique<TAB>start<TAB>end`.
 
 use super::{progress, report_failures, ArticlesArg, ModelArg, RowsOutArg};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rhetor::batch;
 use rhetor::corpus::{self, LabelRow};
 use rhetor::Document;
@@ -20,6 +20,9 @@ pub struct PredictArgs {
     pub confidence: super::ConfidenceArg,
 }
 
+/// Articles analysed between two writes of the output.
+const CHUNK: usize = 2048;
+
 pub fn run(args: &PredictArgs) -> Result<ExitCode> {
     let analyzer = args
         .model
@@ -32,25 +35,40 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
         bail!("{}: no article*.txt files", dir.display());
     }
     let pb = progress(list.len(), "predict");
-    let results = batch::pipe(
-        &list,
-        &|n| pb.set_position(n as u64),
-        |(id, path)| -> Result<Vec<LabelRow>, rhetor::Error> {
-            let doc = Document::read(path, analyzer.max_bytes())?;
-            // PTC rows carry no voices: spans and techniques only, without attribution.
-            let dets = analyzer.detect(&doc)?;
-            Ok(dets.iter().map(|d| LabelRow::predicted(id, d)).collect())
-        },
-    );
+    // The rows go out a chunk of articles at a time, in order, into a file published whole at
+    // the end: memory stays flat however many articles there are.
+    let mut file = corpus::AtomicWriter::create(out)?;
+    let (mut spans, mut errors, mut done) = (0usize, Vec::new(), 0usize);
+    for chunk in list.chunks(CHUNK) {
+        let results = batch::pipe(
+            chunk,
+            &|n| pb.set_position((done + n) as u64),
+            |(id, path)| -> Result<Vec<LabelRow>, rhetor::Error> {
+                let doc = Document::read(path, analyzer.max_bytes())?;
+                // PTC rows carry no voices: spans and techniques only, without attribution.
+                let dets = analyzer.detect(&doc)?;
+                Ok(dets.iter().map(|d| LabelRow::predicted(id, d)).collect())
+            },
+        );
+        done += chunk.len();
+        for r in results {
+            match r {
+                Ok(rows) => {
+                    spans += rows.len();
+                    corpus::write_label_rows(&mut file, &rows, true)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
     pb.finish_and_clear();
-    let (rows, errors) = batch::split(results);
     let failed = report_failures(&errors);
-    let rows: Vec<LabelRow> = rows.into_iter().flatten().collect();
-    corpus::write_labels(out, &rows, true)?;
+    file.commit()?;
     eprintln!(
         "{} articles, {} spans -> {}",
         list.len() - failed,
-        rows.len(),
+        spans,
         out.display()
     );
     if failed > 0 {

@@ -224,50 +224,106 @@ pub fn check_labels(rows: &[LabelRow], path: &Path, articles: &[Article]) -> Res
 
 /// Formats rows as TSV: 4 fields when `with_technique` (`?` where unknown), else 3.
 pub fn format_labels(rows: &[LabelRow], with_technique: bool) -> String {
-    let mut s = String::with_capacity(rows.len() * 32);
+    let mut s = Vec::with_capacity(rows.len() * 32);
+    write_label_rows(&mut s, rows, with_technique).expect("writing to memory");
+    String::from_utf8(s).expect("labels are UTF-8")
+}
+
+/// Writes `rows` as [`format_labels`] formats them (a stream of rows, for outputs too large to
+/// hold).
+pub fn write_label_rows(
+    w: &mut impl Write,
+    rows: &[LabelRow],
+    with_technique: bool,
+) -> std::io::Result<()> {
     for r in rows {
+        let (start, end) = (r.span.start(), r.span.end());
         if with_technique {
             let t = r.technique.map_or("?", |t| t.name());
-            s.push_str(&format!(
-                "{}\t{}\t{}\t{}\n",
-                r.id,
-                t,
-                r.span.start(),
-                r.span.end()
-            ));
+            writeln!(w, "{}\t{t}\t{start}\t{end}", r.id)?;
         } else {
-            s.push_str(&format!("{}\t{}\t{}\n", r.id, r.span.start(), r.span.end()));
+            writeln!(w, "{}\t{start}\t{end}", r.id)?;
         }
     }
-    s
+    Ok(())
 }
 
 /// Writes a file atomically: to a temporary file beside it, then renamed over it, so a reader never
 /// sees half a file and a crash leaves the old one.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+    let mut w = AtomicWriter::create(path)?;
+    w.write_all(data).map_err(|e| Error::io(path, e))?;
+    w.commit()
+}
+
+/// A file written as a stream and published whole: the bytes go to a temporary file beside
+/// `path`, which [`AtomicWriter::commit`] syncs and renames over it. Until then a reader sees the
+/// old file (or none); dropped without a commit (an error, a panic), the temporary file is removed.
+pub struct AtomicWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicWriter {
+    /// Starts writing `path` (its folder must exist).
+    pub fn create(path: &Path) -> Result<AtomicWriter> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(path, e))?;
+        Ok(AtomicWriter {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+        })
     }
-    Ok(())
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("not yet committed");
+        let res = (|| {
+            let f = file.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            std::fs::rename(&self.tmp, &self.path)
+        })();
+        res.map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+impl Write for AtomicWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.as_mut().expect("not yet committed").write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.file
+            .as_mut()
+            .expect("not yet committed")
+            .write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().expect("not yet committed").flush()
+    }
+}
+
+impl Drop for AtomicWriter {
+    fn drop(&mut self) {
+        // Not committed (committing takes the file): the partial file goes.
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Writes rows as a labels TSV, atomically.
@@ -346,6 +402,44 @@ mod tests {
             1,
             "no temporary file left behind"
         );
+    }
+
+    #[test]
+    fn a_streamed_file_appears_whole_on_commit_and_not_at_all_without() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.tsv");
+        std::fs::write(&path, "old\n").unwrap();
+        let names = || {
+            let mut v: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        // Dropped before its commit (an error midway): the old file stays, the partial one goes.
+        {
+            let mut w = AtomicWriter::create(&path).unwrap();
+            w.write_all(b"partial").unwrap();
+            assert_eq!(names().len(), 2, "the temporary file is beside the target");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        }
+        assert_eq!(names(), ["out.tsv"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        // Written in pieces larger than its buffer, then committed: all of it, in order.
+        let mut w = AtomicWriter::create(&path).unwrap();
+        let piece = "x".repeat(50_000) + "\n";
+        for _ in 0..5 {
+            w.write_all(piece.as_bytes()).unwrap();
+        }
+        w.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), piece.repeat(5));
+        assert_eq!(names(), ["out.tsv"]);
+        // A folder that does not exist is an error naming the path.
+        let e = AtomicWriter::create(&dir.path().join("no/such.tsv"))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("such.tsv"), "{e}");
     }
 
     #[test]

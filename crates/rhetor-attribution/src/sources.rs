@@ -218,8 +218,10 @@ fn signatures(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
         let Some((ns, ne)) = tok_range(p, n.span) else {
             continue;
         };
-        // The name follows the dash and ends the line (or a comma follows it: "— Jane Doe, Reuters").
-        if ns != i + 1 || !(ne == pe as usize || t[ne].class == class::COMMA) {
+        // The name follows the dash and ends the line (or a comma follows it: "— Jane Doe, Reuters";
+        // or a full stop ends the line: "— Jane Doe.").
+        let ends_line = ne == pe as usize || (ne + 1 == pe as usize && t[ne].class == class::STOP);
+        if ns != i + 1 || !(ends_line || t[ne].class == class::COMMA) {
             continue;
         }
         // Right after a closing quote, on the quote's line or opening the next one.

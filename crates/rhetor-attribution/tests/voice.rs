@@ -253,7 +253,8 @@ fn signature_after_a_quote() {
 /// without a space after the closing quote and a no-break space before the name.
 #[test]
 fn signature_with_a_horizontal_bar() {
-    let text = "Readers sent us their thoughts on the debate.\n                \u{201c}He is ignorant of our culture and lives.\u{201d}\u{2015} Pamela Padilla\u{a0}\n                \u{201c}I cannot believe a man with no credentials is the nominee.\u{201d}\u{a0}\u{2015} Jacklyn Ashley\n";
+    let text = "Readers sent us their thoughts on the debate.\n                \u{201c}He is ignorant of our culture and lives.\u{201d}\u{2015} Pamela Padilla\u{a0}\n                \u{201c}I cannot believe a man with no credentials is the nominee.\u{201d}\u{a0}\u{2015} Jacklyn Ashley\n\
+                \u{201c}We are hard-working, tax-paying entrepreneurs.\u{201d}\u{2015} Carla Sanchez.\n";
     let (doc, atts) = extract(text);
     let signed: Vec<(&str, &str)> = atts
         .attributions
@@ -261,10 +262,12 @@ fn signature_with_a_horizontal_bar() {
         .filter(|a| doc.slice(a.cue) == "\u{2015}")
         .map(|a| (doc.slice(a.source.unwrap()), doc.slice(a.content[0])))
         .collect();
-    assert_eq!(signed.len(), 2, "{:?}", atts.attributions);
+    assert_eq!(signed.len(), 3, "{:?}", atts.attributions);
     assert_eq!(signed[0].0, "Pamela Padilla");
     assert!(signed[0].1.contains("ignorant of our culture"));
     assert_eq!(signed[1].0, "Jacklyn Ashley");
+    // A full stop after the name still ends the line.
+    assert_eq!(signed[2].0, "Carla Sanchez");
     assert_eq!(
         voice(text, &atts, "no credentials"),
         quoted("Jacklyn Ashley")

@@ -14,7 +14,7 @@
 //! fifth, from a model trained on the other four fifths with the shipped model's biases (or
 //! `BIASES`), and exits.
 
-use rhetor_attribution::train::{evaluate, read_corpus, train, TrainOptions};
+use rhetor_attribution::train::{evaluate, read_corpus, train, GoldDoc, TrainOptions};
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -56,13 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (c, a, s) = biases()?;
         let mut f1 = [Vec::new(), Vec::new()];
         for f in 0..k {
-            let (fit, held): (Vec<_>, Vec<_>) = docs
-                .iter()
-                .cloned()
-                .enumerate()
-                .partition(|(i, _)| i % k != f);
-            let fit: Vec<_> = fit.into_iter().map(|(_, d)| d).collect();
-            let held: Vec<_> = held.into_iter().map(|(_, d)| d).collect();
+            let (fit, held) = fold(&docs, k, f);
             let m = train(&fit, &opts, |_| {}).with_biases(c, a, s);
             let r = evaluate(&m, &held);
             eprintln!(
@@ -82,20 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     if env("HELDOUT").is_some() {
-        let fit: Vec<_> = docs
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % 5 != 0)
-            .map(|(_, d)| d.clone())
-            .collect();
-        let held: Vec<_> = docs.iter().step_by(5).cloned().collect();
-        let (c, a, s) = match env("BIASES") {
-            Some(b) => {
-                let v: Vec<f32> = b.split(',').map(|x| x.parse()).collect::<Result<_, _>>()?;
-                (v[0], v[1], v[2])
-            }
-            None => rhetor_attribution::Attributor::shared().biases(),
-        };
+        let (fit, held) = fold(&docs, 5, 0);
+        let (c, a, s) = biases()?;
         let m = train(&fit, &opts, |l| eprintln!("heldout: {l}")).with_biases(c, a, s);
         println!(
             "held-out fifth ({} articles), biases {c} {a} {s}:\n{}",
@@ -108,13 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if env("TUNE").is_some() {
         // Hold out every fifth training article, train on the rest, pick the decoding biases that
         // maximise content F1 + speaker F1 on the held-out part.
-        let (fit, held): (Vec<_>, Vec<_>) = docs
-            .iter()
-            .cloned()
-            .enumerate()
-            .partition(|(i, _)| i % 5 != 0);
-        let fit: Vec<_> = fit.into_iter().map(|(_, d)| d).collect();
-        let held: Vec<_> = held.into_iter().map(|(_, d)| d).collect();
+        let (fit, held) = fold(&docs, 5, 0);
         let m = train(&fit, &opts, |l| eprintln!("tune: {l}"));
         let mut best = (f64::MIN, (0.0, 0.0, 0.0));
         // Below -6 the cue tagger finds more cues for little gain, and every cue costs an argument
@@ -146,16 +122,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some((c, a, s)) = tuned {
         model = model.with_biases(c, a, s);
     }
-    if let Some(b) = env("BIASES") {
-        let v: Vec<f32> = b.split(',').map(|x| x.parse()).collect::<Result<_, _>>()?;
-        model = model.with_biases(v[0], v[1], v[2]);
+    if env("BIASES").is_some() {
+        let (c, a, s) = biases()?;
+        model = model.with_biases(c, a, s);
     }
     // The manifest: how to make this model again, and its scores on dev when given.
     let mut manifest = model.manifest().clone();
-    let vars: String = ["TUNE", "EPOCHS", "CUE_BITS", "ARG_BITS", "BIASES"]
-        .iter()
-        .filter_map(|k| env(k).map(|v| format!("{k}={v} ")))
-        .collect();
+    let vars: String = [
+        "TUNE",
+        "EPOCHS",
+        "CUE_BITS",
+        "ARG_BITS",
+        "CAND_RATE",
+        "BIASES",
+    ]
+    .iter()
+    .filter_map(|k| env(k).map(|v| format!("{k}={v} ")))
+    .collect();
     manifest.trained_with = format!(
         "{vars}cargo run --release -p rhetor-attribution --example train-attribution -- {}",
         args.join(" ")
@@ -207,4 +190,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// Fold `f` of `k`: the articles `i` with `i % k != f` to train on, and the others to score.
+fn fold(docs: &[GoldDoc], k: usize, f: usize) -> (Vec<GoldDoc>, Vec<GoldDoc>) {
+    let (fit, held): (Vec<_>, Vec<_>) = docs.iter().enumerate().partition(|(i, _)| i % k != f);
+    let docs = |v: Vec<(usize, &GoldDoc)>| v.into_iter().map(|(_, d)| d.clone()).collect();
+    (docs(fit), docs(held))
 }

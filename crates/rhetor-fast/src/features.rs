@@ -22,31 +22,41 @@ fn h(kind: u8, parts: &[&str]) -> Feat {
 }
 
 fn shape(w: &str) -> &'static str {
-    let (mut up, mut low, mut dig, mut n) = (0, 0, 0, 0);
-    let first_up;
-    if w.is_ascii() {
-        // Nearly every token: the same counts from the bytes, without the Unicode tables.
-        for &b in w.as_bytes() {
-            up += usize::from(b.is_ascii_uppercase());
-            low += usize::from(b.is_ascii_lowercase());
-            dig += usize::from(b.is_ascii_digit());
-        }
-        n = w.len();
-        first_up = w.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
-    } else {
-        for c in w.chars() {
-            n += 1;
-            if c.is_uppercase() {
-                up += 1
-            } else if c.is_lowercase() {
-                low += 1
-            } else if c.is_numeric() {
-                dig += 1
-            }
-        }
-        first_up = w.chars().next().is_some_and(char::is_uppercase);
+    if !w.is_ascii() {
+        return shape_chars(w);
     }
-    shape_class(up, low, dig, n, first_up)
+    // Nearly every token: the same counts from the bytes, without the Unicode tables.
+    let b = w.as_bytes();
+    let count = |f: fn(&u8) -> bool| b.iter().filter(|&c| f(c)).count();
+    shape_class(
+        count(u8::is_ascii_uppercase),
+        count(u8::is_ascii_lowercase),
+        count(u8::is_ascii_digit),
+        b.len(),
+        b.first().is_some_and(u8::is_ascii_uppercase),
+    )
+}
+
+/// [`shape`] by characters (what non-ASCII tokens take, and the reference for the ASCII path).
+fn shape_chars(w: &str) -> &'static str {
+    let (mut up, mut low, mut dig, mut n) = (0, 0, 0, 0);
+    for c in w.chars() {
+        n += 1;
+        if c.is_uppercase() {
+            up += 1
+        } else if c.is_lowercase() {
+            low += 1
+        } else if c.is_numeric() {
+            dig += 1
+        }
+    }
+    shape_class(
+        up,
+        low,
+        dig,
+        n,
+        w.chars().next().is_some_and(char::is_uppercase),
+    )
 }
 
 /// The shape name from the counts of upper-case, lower-case and numeric characters of `n`.
@@ -554,27 +564,7 @@ pub enum Words {
 mod tests {
     use super::*;
 
-    /// [`shape`] by characters only (the reference the ASCII path is held to).
-    fn shape_reference(w: &str) -> &'static str {
-        let (mut up, mut low, mut dig, mut n) = (0, 0, 0, 0);
-        for c in w.chars() {
-            n += 1;
-            if c.is_uppercase() {
-                up += 1
-            } else if c.is_lowercase() {
-                low += 1
-            } else if c.is_numeric() {
-                dig += 1
-            }
-        }
-        shape_class(
-            up,
-            low,
-            dig,
-            n,
-            w.chars().next().is_some_and(char::is_uppercase),
-        )
-    }
+    use super::shape_chars as shape_reference;
 
     #[test]
     fn shapes_are_the_character_shapes() {

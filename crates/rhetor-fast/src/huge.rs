@@ -1,4 +1,4 @@
-//! The model's big tables on huge pages. The feature table (64 MB) and the weight vectors are read
+//! The model's big tables on huge pages. The feature tables (16–32 MB) and the weight vectors are read
 //! at random, one cache line per feature: with 4 KB pages nearly every read also misses the TLB
 //! and walks the page tables, and loading them takes a page fault per 4 KB. Where the kernel
 //! grants transparent huge pages on request (`madvise`, the usual default), asking for them before

@@ -575,8 +575,8 @@ impl LogReg {
 mod tests {
     use super::*;
 
-    /// More keys than the insertion sort has buckets (a table of 2^19 slots): every key is found
-    /// at its row, and keys never inserted are not.
+    /// More keys than 2^16 (a table of 2^19 slots, probes wrapping and clustering as in the shipped
+    /// models): every key is found at its row, and keys never inserted are not.
     #[test]
     fn a_large_feature_index_finds_every_key() {
         let mut rng = Lcg(11);

@@ -38,7 +38,7 @@
 //! holds the training command and the dev scores). To retrain it (seconds on 2 cores, deterministic):
 //!
 //! ```text
-//! BIASES=-4,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- \
+//! BIASES=-8,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- \
 //!     ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin ../shared/data/polnear/dev
 //! ```
 //!
@@ -49,7 +49,10 @@
 //! # Voice
 //! [`Attributions::voice`] says whose voice a span is in: [`Voice::Quoted`] when at least half of it
 //! lies inside the content of an attribution with a resolved speaker (the innermost such content
-//! wins, so in "X said Y claimed Z" the words of Z are Y's), else [`Voice::Author`]. In JSON a voice
+//! wins), else [`Voice::Author`]. Contents do not nest: an attribution whose content lies (more
+//! than 80%) inside another's is merged into it, as in PolNeAR's annotation, so in "X said Y
+//! claimed Z" the words of Z are X's, who reports them (keeping Y's cost 0.023 speaker F1 in
+//! cross-validation). In JSON a voice
 //! is `"author"` or `{"quoted": "Bahram Qassemi"}` (the speaker's display name).
 #![deny(missing_docs)]
 

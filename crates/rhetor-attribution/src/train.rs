@@ -2,7 +2,7 @@
 //! and scoring an [`Attributor`] on one.
 //!
 //! The shipped model is made by
-//! `BIASES=-4,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin ../shared/data/polnear/dev`
+//! `BIASES=-8,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin ../shared/data/polnear/dev`
 //! (see the crate docs).
 
 use crate::brat::{self, BratAttribution};

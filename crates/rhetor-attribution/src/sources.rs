@@ -38,6 +38,26 @@ pub(crate) enum SourceType {
     Adjective,
 }
 
+/// Quantifiers that can be the subject of a cue by themselves.
+const QUANTIFIERS: [&str; 16] = [
+    "many",
+    "some",
+    "others",
+    "one",
+    "several",
+    "most",
+    "few",
+    "both",
+    "those",
+    "all",
+    "everyone",
+    "everybody",
+    "someone",
+    "somebody",
+    "nobody",
+    "none",
+];
+
 /// Types a source mention by its word tokens.
 pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
     let l = lexicon();
@@ -52,6 +72,14 @@ pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
     }
     if words.clone().any(|i| p.toks[i].flags & flag::PRONOUN != 0) {
         return SourceType::Source;
+    }
+    // A quantifier standing alone for people ("Many speculated", "Some argue", "One says"): a
+    // group, although its word is a function word (5-fold CV: speaker F1 +0.002).
+    let mut it = words.clone();
+    if let (Some(w), None) = (it.next(), it.next()) {
+        if QUANTIFIERS.contains(&tok_text(p, w).to_lowercase().as_str()) {
+            return SourceType::Source;
+        }
     }
     let mut stack = [0u64; 32];
     let mut heap: Vec<u64> = Vec::new();
@@ -416,7 +444,7 @@ mod tests {
     #[test]
     fn sources_are_typed_by_their_words() {
         let text = "As said earlier, as a result, Officials in the Aegean, Greek Cypriot, \
-                    the Eastern Mediterranean, Turkey, the ministry, he, the report.";
+                    the Eastern Mediterranean, Turkey, the ministry, he, the report. Many, others.";
         let doc = Document::new(text).unwrap();
         let core = rhetor_core::Prepared::new(&doc);
         let p = Prepared::new(&core);
@@ -442,6 +470,10 @@ mod tests {
         assert_eq!(ty("the ministry"), SourceType::Source);
         assert_eq!(ty("he"), SourceType::Source);
         assert_eq!(ty("the report"), SourceType::Source);
+        // Quantifiers alone stand for people; with other function words they do not.
+        assert_eq!(ty("Many"), SourceType::Source);
+        assert_eq!(ty("others"), SourceType::Source);
+        assert_eq!(ty("as a result"), SourceType::Discourse);
     }
 
     fn att(content: &[(usize, usize)], cue: usize, source: Option<(usize, usize)>) -> Attribution {

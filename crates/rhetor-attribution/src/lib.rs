@@ -52,8 +52,8 @@
 //! wins), else [`Voice::Author`]. Contents do not nest: an attribution whose content lies (more
 //! than 80%) inside another's is merged into it, as in PolNeAR's annotation, so in "X said Y
 //! claimed Z" the words of Z are X's, who reports them (keeping Y's cost 0.023 speaker F1 in
-//! cross-validation). In JSON a voice
-//! is `"author"` or `{"quoted": "Bahram Qassemi"}` (the speaker's display name).
+//! cross-validation). In JSON a voice is `"author"` or `{"quoted": "Bahram Qassemi"}` (the
+//! speaker's display name).
 #![deny(missing_docs)]
 
 pub mod brat;

@@ -18,6 +18,7 @@
 //! - A quotation left open to the end of its paragraph or of the article, that no cue claims, is
 //!   the speaker's of the attribution just before it (news pages truncate mid-quote).
 
+use crate::eval::overlap;
 use crate::extract::tok_range;
 use crate::lexicon::{key_from_lower, lexicon};
 use crate::prep::{class, flag, Prepared};
@@ -77,7 +78,10 @@ pub(crate) fn source_type(p: &Prepared, src: Span) -> SourceType {
     // group, although its word is a function word (5-fold CV: speaker F1 +0.002).
     let mut it = words.clone();
     if let (Some(w), None) = (it.next(), it.next()) {
-        if QUANTIFIERS.contains(&tok_text(p, w).to_lowercase().as_str()) {
+        if QUANTIFIERS
+            .iter()
+            .any(|q| tok_text(p, w).eq_ignore_ascii_case(q))
+        {
             return SourceType::Source;
         }
     }
@@ -245,10 +249,9 @@ fn own_clause(p: &Prepared, c0: usize, src: Option<Span>) -> Option<usize> {
     let boundary = |i: usize| t[i].class == class::COMMA || t[i].class == class::DASH;
     let conj = |i: usize| {
         t[i].class == class::WORD
-            && matches!(
-                tok_text(p, i).to_ascii_lowercase().as_str(),
-                "and" | "but" | "while" | "before" | "after" | "also"
-            )
+            && ["and", "but", "while", "before", "after", "also"]
+                .iter()
+                .any(|w| tok_text(p, i).eq_ignore_ascii_case(w))
     };
     if boundary(k - 1) {
         Some(k - 1)
@@ -283,11 +286,7 @@ fn merge_nested(p: &Prepared, atts: &mut Vec<Attribution>) {
                 if !keep[i] || !keep[j] || hi.1 <= hj.0 || hj.1 <= hi.0 {
                     continue;
                 }
-                let shared: usize = atts[i]
-                    .content
-                    .iter()
-                    .map(|x| atts[j].content.iter().map(|y| x.overlap(*y)).sum::<usize>())
-                    .sum();
+                let shared = overlap(&atts[i].content, &atts[j].content);
                 let (si, sj) = (size(&atts[i]), size(&atts[j]));
                 if shared as f64 <= NESTED * si.min(sj) as f64 {
                     continue;
@@ -300,7 +299,7 @@ fn merge_nested(p: &Prepared, atts: &mut Vec<Attribution>) {
                 let cut = tok_range(p, a.cue)
                     .filter(|_| inside && after)
                     .and_then(|(c0, _)| own_clause(p, c0, a.source))
-                    .filter(|&b| b > 0 && t_start(p, b) > ho.0);
+                    .filter(|&b| b > 0 && p.toks[b].span.start() > ho.0);
                 if let Some(b) = cut {
                     // The outer content ends with the last token before the comma or conjunction.
                     let end = p.toks[b - 1].span.end();
@@ -332,10 +331,6 @@ fn merge_nested(p: &Prepared, atts: &mut Vec<Attribution>) {
             keep[k - 1]
         });
     }
-}
-
-fn t_start(p: &Prepared, i: usize) -> usize {
-    p.toks[i].span.start()
 }
 
 fn claimed(atts: &[Attribution], sp: Span) -> bool {

@@ -2,6 +2,7 @@
 //! baseline of the issue (content F1 0.44, speaker F1 0.22) and the acceptance targets (0.60, 0.50)
 //! with a margin. Needs the shared corpus (`rhetor_testkit::polnear`).
 
+use rhetor_attribution::eval::overlap;
 use rhetor_attribution::train::{evaluate, read_corpus};
 use rhetor_attribution::Attributor;
 
@@ -31,11 +32,7 @@ fn no_nested_copies_on_polnear_dev() {
         let size = |x: &[rhetor_core::Span]| x.iter().map(|s| s.len()).sum::<usize>();
         for i in 0..a.len() {
             for j in i + 1..a.len() {
-                let shared: usize = a[i]
-                    .content
-                    .iter()
-                    .map(|x| a[j].content.iter().map(|y| x.overlap(*y)).sum::<usize>())
-                    .sum();
+                let shared = overlap(&a[i].content, &a[j].content);
                 if shared * 5 > 4 * size(&a[i].content).min(size(&a[j].content)) {
                     pairs += 1;
                 }

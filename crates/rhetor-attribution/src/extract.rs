@@ -387,7 +387,10 @@ impl Attributor {
             let mut r = (s, e);
             if let Some((qs, qe)) = p.quote_region(s) {
                 let multi = t[qs].para != t[qe - 1].para;
-                if multi && !(qs..qe).contains(&c0) && e <= qe {
+                // The quote ends right before the cue (`… end," he noted`) or opens right after
+                // it (`said: "…`): the whole quote is what was said.
+                let adjacent = qe <= c0 && c0 - qe <= 3 || qs >= c1 && qs - c1 <= 2;
+                if (multi || adjacent) && !(qs..qe).contains(&c0) && e <= qe {
                     r = (qs.min(s), qe.max(e));
                 }
             }

@@ -316,8 +316,15 @@ fn find_names(p: &Prepared) -> Vec<Name> {
             split = 0;
             name = words;
         }
+        // A people named by a plural ("Turkish Cypriots", "Palestinians", "Senate Republicans")
+        // is a group, which "he" and "she" never refer to.
+        let last_tok = &t[name[name.len() - 1].0 as usize];
+        let plural_people = has(&l.group_heads, name[name.len() - 1].1)
+            || (last_tok.lem != last_tok.w && has(&l.demonyms, last_tok.lem));
         let kind = if name_has_org || (has_org && split == 0) {
             SpeakerKind::Organization
+        } else if plural_people && split == 0 && pre.is_empty() {
+            SpeakerKind::Group
         } else if split > 0 || !pre.is_empty() || (2..=4).contains(&name.len()) {
             SpeakerKind::Person
         } else {

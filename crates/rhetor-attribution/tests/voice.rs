@@ -184,6 +184,54 @@ fn pronouns_agree_with_their_antecedents() {
     );
 }
 
+/// A quote of several sentences before its cue, and a people named by a plural near a pronoun.
+const NICOSIA: &str = "Ankara rejects the offshore deal
+
+Foreign Ministry spokesman Hami Aksoy said the deal was an attempt to ignore the Turkish Cypriots.
+
+\"We will not bow to threats. We will defend our rights to the end,\" he noted, adding that the world must see the truth.
+";
+
+#[test]
+fn a_quote_of_several_sentences_is_all_the_speakers() {
+    let (doc, atts) = extract(NICOSIA);
+    let aksoy = quoted("Hami Aksoy");
+    // The first sentence of the quote as well as the one next to the cue.
+    for said in [
+        "We will not bow to threats",
+        "We will defend our rights",
+        "the world must see the truth",
+    ] {
+        assert_eq!(voice(NICOSIA, &atts, said), aksoy, "{said:?}");
+    }
+    let a = atts
+        .attributions
+        .iter()
+        .find(|a| doc.slice(a.cue) == "noted")
+        .expect("the cue \"noted\"");
+    let first = find(NICOSIA, "\"We will not bow");
+    assert!(
+        a.content.iter().any(|c| c.start() == first.start()),
+        "the content starts at the opening quote mark: {:?}",
+        a.content.iter().map(|&c| doc.slice(c)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_people_named_by_a_plural_is_a_group_that_he_does_not_refer_to() {
+    // "Turkish Cypriots" comes between the spokesman and "he": two capitalised words, once taken
+    // for a person's name.
+    let (_, atts) = extract(NICOSIA);
+    let names: Vec<&str> = atts.speakers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Ankara", "Hami Aksoy"], "{:?}", atts.speakers);
+    // Spoken of as a source, such a people is a group.
+    let (doc, atts) = extract("Palestinians said the checkpoint had been closed for a week.\n");
+    let a = atts.attributions.first().expect("one attribution");
+    assert_eq!(doc.slice(a.source.unwrap()), "Palestinians");
+    let who = atts.speaker(a.speaker.as_deref().unwrap()).unwrap();
+    assert_eq!(who.kind, SpeakerKind::Group, "{who:?}");
+}
+
 #[test]
 fn role_noun_resolves_to_its_named_holder() {
     let (_, atts) = extract(LOPEZ);

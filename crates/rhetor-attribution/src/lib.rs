@@ -26,11 +26,14 @@
 //! 2. For each cue, an argument tagger labels the tokens of a window around it (the cue's sentence
 //!    and its neighbours, widened to whole quotations, which may run over several paragraphs) as
 //!    source or content. Contents may be discontinuous ("…," he said, "…").
-//! 3. Source rules (`sources.rs`): sources that name no one (discourse markers, places, adjectives)
-//!    are dropped, participle clauses ("…, adding that") take the main clause's subject, "— Name"
-//!    signatures and quotes left open at the end of the article are attributed.
+//! 3. Source rules (`sources.rs`): sources that name no one (discourse markers, places,
+//!    adjectives, adverbs) are dropped, participle clauses ("…, adding that") take the main
+//!    clause's subject, "— Name" signatures and quotes left open at the end of the article are
+//!    attributed.
 //! 4. [`speakers`] links every source mention (a name, a surname, "he", "the spokesman",
-//!    "the ministry") to a speaker of the article, with a stable id and a display name.
+//!    "the ministry") to a speaker of the article, with a stable id and a display name. A source
+//!    with several names is its last person outside a modifier ("Real Time host Bill Maher",
+//!    not "Anand Menon of King's College London"'s college).
 //!
 //! Both taggers are averaged perceptrons over hashed features (2^17 buckets each, one byte per
 //! weight through a log-spaced codebook), trained on PolNeAR train and embedded in the crate

@@ -128,6 +128,9 @@ struct Words {
     it: [u64; 2],
     who: [u64; 3],
     joiners: [u64; 4],
+    /// Words that open a modifier inside a noun phrase ("of", "at", "from"): a name after one is
+    /// not the phrase's head.
+    modifiers: [u64; 6],
     articles: [u64; 3],
     locative: [u64; 8],
 }
@@ -144,6 +147,7 @@ fn lists() -> (&'static Lexicon, &'static Words) {
         it: [k("it"), k("its")],
         who: [k("who"), k("which"), k("that")],
         joiners: [k("of"), k("for"), k("and"), k("de")],
+        modifiers: [k("of"), k("at"), k("from"), k("for"), k("with"), k("in")],
         articles: [k("the"), k("a"), k("an")],
         locative: [
             k("in"),
@@ -233,11 +237,23 @@ fn find_names(p: &Prepared) -> Vec<Name> {
                 e += 1;
                 continue;
             }
+            // A titled person's name is complete: "Professor Anand Menon | of King's College",
+            // but "Secretary of State Mike Pompeo", "Bank of England" go on.
+            let titled_person = || {
+                let last_title = (s..e).rev().find(|&k| has(&l.titles, t[k].w));
+                last_title.is_some_and(|k| {
+                    (k + 1..e)
+                        .filter(|&j| t[j].class == class::WORD && !has(&l.titles, t[j].w))
+                        .count()
+                        >= 2
+                })
+            };
             if e + 1 < t.len()
                 && w.joiners.contains(&t[e].w)
                 && is_cap(e + 1)
                 && t[e].sent == t[s].sent
                 && !has(&l.stop, t[e + 1].w)
+                && !titled_person()
             {
                 e += 1;
                 continue;
@@ -321,7 +337,13 @@ fn find_names(p: &Prepared) -> Vec<Name> {
         let last_tok = &t[name[name.len() - 1].0 as usize];
         let plural_people = has(&l.group_heads, name[name.len() - 1].1)
             || (last_tok.lem != last_tok.w && has(&l.demonyms, last_tok.lem));
-        let kind = if name_has_org || (has_org && split == 0) {
+        // One word in capitals ("UKIP", "NATO", "RT") with no title before it is an acronym.
+        let acronym = name.len() == 1
+            && split == 0
+            && pre.is_empty()
+            && last_tok.shape == 2
+            && last_tok.b1 - last_tok.b0 >= 2;
+        let kind = if name_has_org || (has_org && split == 0) || acronym {
             SpeakerKind::Organization
         } else if plural_people && split == 0 && pre.is_empty() {
             SpeakerKind::Group
@@ -683,12 +705,23 @@ fn resolve_source(
     src: Span,
 ) -> Option<usize> {
     let (l, w) = lists();
-    // 1. A name inside the source: the first person, else the first name.
+    // 1. A name inside the source: the last person not inside a modifier ("Real Time host Bill
+    // Maher", "Former UKIP leader and MEP Nigel Farage", but not the "King's College London" of
+    // "Anand Menon of King's College London"), else the first person, else the first name.
     let inside = |n: &&Name| n.span.start() >= src.start() && n.span.end() <= src.end();
+    let person = |n: &&Name| n.kind == SpeakerKind::Person;
+    let head_of_phrase = |n: &&Name| {
+        let i = n.toks[0] as usize;
+        let ti = p.toks.partition_point(|x| x.span.start() < src.start());
+        !(ti..i).any(|k| p.toks[k].class == class::COMMA || w.modifiers.contains(&p.toks[k].w))
+    };
     let named = names
         .iter()
         .filter(inside)
-        .find(|n| n.kind == SpeakerKind::Person)
+        .filter(person)
+        .filter(head_of_phrase)
+        .last()
+        .or_else(|| names.iter().filter(inside).find(person))
         .or_else(|| names.iter().find(inside));
     if let Some(n) = named {
         return r

@@ -232,6 +232,58 @@ fn a_people_named_by_a_plural_is_a_group_that_he_does_not_refer_to() {
     assert_eq!(who.kind, SpeakerKind::Group, "{who:?}");
 }
 
+/// Speakers as a reader of British and American political news would list them.
+const WESTMINSTER: &str = "MPs return to the deal
+
+\"I will vote against it,\" Conservative MP and top Brexiteer Jacob Rees-Mogg said on Tuesday.
+
+Real Time host Bill Maher said the vote was a farce. Professor Anand Menon of King's College London said the numbers were clear.
+
+UKIP said it would stand candidates. Tory MPs said they would not back the deal.
+
+The party consistently bleated that it honoured the result, although obviously hoping to sabotage it.
+";
+
+#[test]
+fn speakers_are_the_heads_of_their_phrases_and_typed() {
+    let (_, atts) = extract(WESTMINSTER);
+    let kind_of = |name: &str| {
+        atts.speakers
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no speaker {name:?} in {:?}", atts.speakers))
+            .kind
+    };
+    // The name a title ("MP", "Brexiteer", "host") describes, not the words before it, nor a
+    // name inside a modifier ("of King's College London").
+    assert_eq!(
+        voice(WESTMINSTER, &atts, "I will vote against it"),
+        quoted("Jacob Rees-Mogg")
+    );
+    assert_eq!(
+        voice(WESTMINSTER, &atts, "the vote was a farce"),
+        quoted("Bill Maher")
+    );
+    assert_eq!(
+        voice(WESTMINSTER, &atts, "the numbers were clear"),
+        quoted("Anand Menon")
+    );
+    assert_eq!(kind_of("Jacob Rees-Mogg"), SpeakerKind::Person);
+    // An acronym is an organisation; a plural of people is a group.
+    assert_eq!(kind_of("UKIP"), SpeakerKind::Organization);
+    assert_eq!(kind_of("Tory MPs"), SpeakerKind::Group);
+    // No adverb is a speaker ("obviously hoping").
+    let names: Vec<&str> = atts.speakers.iter().map(|s| s.name.as_str()).collect();
+    for junk in [
+        "Real Time",
+        "College London",
+        "obviously",
+        "Brexiteer Jacob Rees-Mogg",
+    ] {
+        assert!(!names.contains(&junk), "{junk:?} in {names:?}");
+    }
+}
+
 #[test]
 fn role_noun_resolves_to_its_named_holder() {
     let (_, atts) = extract(LOPEZ);

@@ -717,10 +717,7 @@ fn resolve_source(
     };
     let named = names
         .iter()
-        .filter(inside)
-        .filter(person)
-        .filter(head_of_phrase)
-        .last()
+        .rfind(|n| inside(n) && person(n) && head_of_phrase(n))
         .or_else(|| names.iter().filter(inside).find(person))
         .or_else(|| names.iter().find(inside));
     if let Some(n) = named {

@@ -715,11 +715,33 @@ fn resolve_source(
         let ti = p.toks.partition_point(|x| x.span.start() < src.start());
         !(ti..i).any(|k| p.toks[k].class == class::COMMA || w.modifiers.contains(&p.toks[k].w))
     };
+    // A name that only modifies the phrase's head ("Five Trump aides", "the Trump administration",
+    // "a Clinton spokesman") is not its speaker: the head is a lower-case group, organisation or
+    // title word after the last name.
+    let modifier_only = {
+        // The head phrase ends at the first comma or dash: "Sen. Chuck Grassley, the committee's
+        // chairman" is Grassley.
+        let last = tok_range(p, src).and_then(|(s, e)| {
+            let e = (s..e)
+                .find(|&k| matches!(p.toks[k].class, class::COMMA | class::DASH | class::PAREN))
+                .unwrap_or(e);
+            (s..e).rev().find(|&k| p.toks[k].class == class::WORD)
+        });
+        last.is_some_and(|k| {
+            let x = &p.toks[k];
+            x.shape == 0
+                && (has(&l.group_heads, x.w) || has(&l.org_heads, x.w) || has(&l.titles, x.w))
+                && !names
+                    .iter()
+                    .any(|n| inside(&n) && n.span.end() >= x.span.end())
+        })
+    };
     let named = names
         .iter()
         .rfind(|n| inside(n) && person(n) && head_of_phrase(n))
         .or_else(|| names.iter().filter(inside).find(person))
-        .or_else(|| names.iter().find(inside));
+        .or_else(|| names.iter().find(inside))
+        .filter(|_| !modifier_only);
     if let Some(n) = named {
         return r
             .recent(|e| e.display.is_none() && e.mentions.contains(&n.span))
@@ -814,11 +836,25 @@ fn resolve_source(
 fn nominal(doc: &Document, p: &Prepared, src: Span) -> Entity {
     let (l, w) = lists();
     let text = doc.slice(src);
-    let cut = text
-        .split([',', '(', '—', '–'])
-        .next()
-        .unwrap_or(text)
-        .trim();
+    // Cut at the first comma that is not inside a number ("more than 1,000 voters").
+    let b = text.as_bytes();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            matches!(c, '(' | '—' | '–')
+                || c == ','
+                    && !(i > 0
+                        && b[i - 1].is_ascii_digit()
+                        && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        })
+        .map_or(text.len(), |(i, _)| i);
+    let cut = text[..end].trim();
+    // And before "of" after two words or more: "the General Secretary | of the Unite union",
+    // "Two members | of the Cabinet", "a study | of more than 1,000 voters".
+    let cut = match cut.find(" of ") {
+        Some(i) if cut[..i].split_whitespace().count() >= 2 => &cut[..i],
+        _ => cut,
+    };
     let mut name: Vec<&str> = cut.split_whitespace().take(6).collect();
     let lower_first;
     if let Some(f) = name.first() {

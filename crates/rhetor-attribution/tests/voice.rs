@@ -242,6 +242,10 @@ Real Time host Bill Maher said the vote was a farce. Professor Anand Menon of Ki
 UKIP said it would stand candidates. Tory MPs said they would not back the deal.
 
 The party consistently bleated that it honoured the result, although obviously hoping to sabotage it.
+
+Five Trump aides said they had cooperated. The Trump administration said the report was a hoax. Sen. Chuck Grassley, the committee's chairman, said the hearing would go ahead.
+
+A study of more than 1,000 Labour members found that most wanted a second vote.
 ";
 
 #[test]
@@ -272,6 +276,22 @@ fn speakers_are_the_heads_of_their_phrases_and_typed() {
     // An acronym is an organisation; a plural of people is a group.
     assert_eq!(kind_of("UKIP"), SpeakerKind::Organization);
     assert_eq!(kind_of("Tory MPs"), SpeakerKind::Group);
+    // A name that only modifies the head of its phrase is not the speaker; an apposition after a
+    // comma does not change the head; a description is cut before "of" and at a comma that is
+    // not inside a number.
+    assert_eq!(kind_of("Five Trump aides"), SpeakerKind::Group);
+    assert_eq!(
+        kind_of("the Trump administration"),
+        SpeakerKind::Organization
+    );
+    assert_eq!(
+        voice(WESTMINSTER, &atts, "the hearing would go ahead"),
+        quoted("Chuck Grassley")
+    );
+    assert_eq!(
+        voice(WESTMINSTER, &atts, "most wanted a second vote"),
+        quoted("a study")
+    );
     // No adverb is a speaker ("obviously hoping").
     let names: Vec<&str> = atts.speakers.iter().map(|s| s.name.as_str()).collect();
     for junk in [

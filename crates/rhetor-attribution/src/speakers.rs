@@ -718,7 +718,11 @@ fn resolve_source(
     // A name that only modifies the phrase's head ("Five Trump aides", "the Trump administration",
     // "a Clinton spokesman") is not its speaker: the head is a lower-case group, organisation or
     // title word after the last name.
-    let modifier_only = {
+    // Names are in text order: those inside the source are a slice found by two binary searches.
+    let lo = names.partition_point(|n| n.span.start() < src.start());
+    let hi = lo + names[lo..].partition_point(|n| n.span.start() < src.end());
+    let near = &names[lo..hi];
+    let modifier_only = || {
         // The head phrase ends at the first comma or dash: "Sen. Chuck Grassley, the committee's
         // chairman" is Grassley.
         let last = tok_range(p, src).and_then(|(s, e)| {
@@ -731,17 +735,17 @@ fn resolve_source(
             let x = &p.toks[k];
             x.shape == 0
                 && (has(&l.group_heads, x.w) || has(&l.org_heads, x.w) || has(&l.titles, x.w))
-                && !names
+                && !near
                     .iter()
                     .any(|n| inside(&n) && n.span.end() >= x.span.end())
         })
     };
-    let named = names
+    let named = near
         .iter()
         .rfind(|n| inside(n) && person(n) && head_of_phrase(n))
-        .or_else(|| names.iter().filter(inside).find(person))
-        .or_else(|| names.iter().find(inside))
-        .filter(|_| !modifier_only);
+        .or_else(|| near.iter().filter(inside).find(person))
+        .or_else(|| near.iter().find(inside))
+        .filter(|_| !modifier_only());
     if let Some(n) = named {
         return r
             .recent(|e| e.display.is_none() && e.mentions.contains(&n.span))

@@ -256,8 +256,31 @@ pub(crate) fn refine(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) 
             }
         }
     }
+    adjacent_subjects(p, names, atts);
     signatures(p, names, atts);
     open_quotes(p, atts);
+}
+
+/// A cue of a quotation with no source, right after a name or a pronoun of its sentence ("May
+/// told a packed House … that \"…\"", "He added: \"…\""): that is its subject.
+fn adjacent_subjects(p: &Prepared, names: &[Name], atts: &mut [Attribution]) {
+    // Only for quotations: on reported speech the rule cost 0.0012 speaker F1 in cross-validation
+    // (its sourceless attributions are more often wrong, and a source makes them count).
+    for a in atts.iter_mut().filter(|a| a.source.is_none() && a.direct) {
+        let Some((c0, _)) = tok_range(p, a.cue) else {
+            continue;
+        };
+        if c0 == 0 || p.toks[c0 - 1].sent != p.toks[c0].sent {
+            continue;
+        }
+        let prev = &p.toks[c0 - 1];
+        let end = prev.span.end();
+        if let Some(n) = names.iter().find(|n| n.span.end() == end) {
+            a.source = Some(n.span);
+        } else if prev.class == class::WORD && prev.flags & flag::PRONOUN != 0 {
+            a.source = Some(prev.span);
+        }
+    }
 }
 
 /// Share of the smaller content two attributions may have in common and both stay.

@@ -100,7 +100,7 @@ pub(crate) struct Name {
     core: Small<u64, 8>,
     /// Keys of title and description words ("foreign", "ministry", "spokesman").
     desc: Small<u64, 12>,
-    kind: SpeakerKind,
+    pub(crate) kind: SpeakerKind,
     gender: Gender,
 }
 
@@ -128,6 +128,7 @@ struct Words {
     it: [u64; 2],
     who: [u64; 3],
     joiners: [u64; 4],
+    of_for: [u64; 2],
     /// Words that open a modifier inside a noun phrase ("of", "at", "from"): a name after one is
     /// not the phrase's head.
     modifiers: [u64; 6],
@@ -147,6 +148,7 @@ fn lists() -> (&'static Lexicon, &'static Words) {
         it: [k("it"), k("its")],
         who: [k("who"), k("which"), k("that")],
         joiners: [k("of"), k("for"), k("and"), k("de")],
+        of_for: [k("of"), k("for")],
         modifiers: [k("of"), k("at"), k("from"), k("for"), k("with"), k("in")],
         articles: [k("the"), k("a"), k("an")],
         locative: [
@@ -211,6 +213,8 @@ fn find_names(p: &Prepared) -> Vec<Name> {
     // A name is a few hundred bytes: reserve for a typical article (about one name in 27 tokens)
     // instead of growing and copying.
     let mut out = Vec::with_capacity(t.len() / 16 + 4);
+    // The last words of the persons' names met so far.
+    let mut surnames: Vec<u64> = Vec::new();
     let mut i = 0;
     let mut words: Vec<(u32, u64)> = Vec::new();
     while i < t.len() {
@@ -266,11 +270,13 @@ fn find_names(p: &Prepared) -> Vec<Name> {
                 .filter(|&k| t[k].class == class::WORD)
                 .map(|k| (k as u32, tok_key(p, k))),
         );
-        // Drop leading function words ("The", "But", "Monday"), but not "Mr".
+        // Drop leading function words ("The", "But", "Monday"), but not "Mr", nor the surname of
+        // a name already met ("May told …" after "Theresa May").
         let mut lead = 0;
         while lead < words.len()
             && has(&l.stop, words[lead].1)
             && !has(&l.honorifics, words[lead].1)
+            && !(words.len() == 1 && surnames.contains(&words[0].1))
         {
             lead += 1;
         }
@@ -347,7 +353,12 @@ fn find_names(p: &Prepared) -> Vec<Name> {
             SpeakerKind::Organization
         } else if plural_people && split == 0 && pre.is_empty() {
             SpeakerKind::Group
-        } else if split > 0 || !pre.is_empty() || (2..=4).contains(&name.len()) {
+        } else if split > 0
+            || !pre.is_empty()
+            // "Game of Thrones", "House of Commons": a name joined by "of" or "for" is a person
+            // only with a title.
+            || (2..=4).contains(&name.len()) && !name.iter().any(|&(_, k)| w.of_for.contains(&k))
+        {
             SpeakerKind::Person
         } else {
             SpeakerKind::Unknown
@@ -368,6 +379,9 @@ fn find_names(p: &Prepared) -> Vec<Name> {
             t[toks[0] as usize].span.start(),
             t[*toks.last().unwrap() as usize].span.end(),
         );
+        if kind == SpeakerKind::Person && name.len() >= 2 {
+            surnames.push(name[name.len() - 1].1);
+        }
         out.push(Name {
             span,
             key: name.iter().map(|&(_, k)| k).collect(),
@@ -753,7 +767,17 @@ fn resolve_source(
     }
     let words = words_of(p, src);
     let (first_tok, first) = *words.first()?;
-    let person = |e: &Entity| e.name.kind == SpeakerKind::Person;
+    // A name the speaker only quotes ("in the words of Jon Snow, 'winter is coming,'" he said) is
+    // not who "he" is: an entity all of whose mentions lie in this attribution's own content is
+    // passed over.
+    let own = &atts[k].content;
+    let outside = |e: &Entity| {
+        !e.mentions.iter().all(|m| {
+            own.iter()
+                .any(|c| c.start() <= m.start() && m.end() <= c.end())
+        })
+    };
+    let person = |e: &Entity| e.name.kind == SpeakerKind::Person && outside(e);
     // 2. Pronouns.
     if words.len() == 1 {
         if w.i.contains(&first) {
@@ -776,11 +800,12 @@ fn resolve_source(
                 .or_else(|| r.recent(|e| person(e) && e.name.gender != Gender::Male));
         }
         if w.they.contains(&first) {
-            return r
-                .recent(|e| matches!(e.name.kind, SpeakerKind::Organization | SpeakerKind::Group));
+            return r.recent(|e| {
+                matches!(e.name.kind, SpeakerKind::Organization | SpeakerKind::Group) && outside(e)
+            });
         }
         if w.it.contains(&first) {
-            return r.recent(|e| e.name.kind == SpeakerKind::Organization);
+            return r.recent(|e| e.name.kind == SpeakerKind::Organization && outside(e));
         }
         if w.who.contains(&first) {
             // The name right before the relative pronoun, in the same sentence.

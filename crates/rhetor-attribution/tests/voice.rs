@@ -304,6 +304,38 @@ fn speakers_are_the_heads_of_their_phrases_and_typed() {
     }
 }
 
+/// A surname that is also a function word, a title joined by "of", a name quoted by its speaker.
+const COMMONS: &str = "May faces defeat in the Commons
+
+Prime Minister Theresa May met her cabinet on Monday.
+
+May told a packed House of Commons that \"we have a duty to deliver on the choices of the British people.\"
+
+Environment Secretary Michael Gove sought to rally the party, using a Game of Thrones reference.
+
+\"In the words of Jon Snow, 'winter is coming,'\" he said on the radio.
+";
+
+#[test]
+fn surnames_titles_and_quoted_names_resolve_to_the_speaker() {
+    let (_, atts) = extract(COMMONS);
+    // "May told …": the surname of a name met before, not the modal verb.
+    assert_eq!(
+        voice(COMMONS, &atts, "we have a duty to deliver"),
+        quoted("Theresa May")
+    );
+    // "he" is the man who quotes Jon Snow, not Jon Snow, nor the "Game of Thrones" (a name joined
+    // by "of" with no title is no person).
+    assert_eq!(
+        voice(COMMONS, &atts, "winter is coming"),
+        quoted("Michael Gove")
+    );
+    let names: Vec<&str> = atts.speakers.iter().map(|s| s.name.as_str()).collect();
+    for junk in ["Jon Snow", "Game of Thrones"] {
+        assert!(!names.contains(&junk), "{junk:?} in {names:?}");
+    }
+}
+
 #[test]
 fn role_noun_resolves_to_its_named_holder() {
     let (_, atts) = extract(LOPEZ);

@@ -724,18 +724,18 @@ fn resolve_source(
     // "Anand Menon of King's College London"), else the first person, else the first name.
     let inside = |n: &&Name| n.span.start() >= src.start() && n.span.end() <= src.end();
     let person = |n: &&Name| n.kind == SpeakerKind::Person;
+    let ti = p.toks.partition_point(|x| x.span.start() < src.start());
     let head_of_phrase = |n: &&Name| {
         let i = n.toks[0] as usize;
-        let ti = p.toks.partition_point(|x| x.span.start() < src.start());
         !(ti..i).any(|k| p.toks[k].class == class::COMMA || w.modifiers.contains(&p.toks[k].w))
     };
-    // A name that only modifies the phrase's head ("Five Trump aides", "the Trump administration",
-    // "a Clinton spokesman") is not its speaker: the head is a lower-case group, organisation or
-    // title word after the last name.
     // Names are in text order: those inside the source are a slice found by two binary searches.
     let lo = names.partition_point(|n| n.span.start() < src.start());
     let hi = lo + names[lo..].partition_point(|n| n.span.start() < src.end());
     let near = &names[lo..hi];
+    // A name that only modifies the phrase's head ("Five Trump aides", "the Trump administration",
+    // "a Clinton spokesman") is not its speaker: the head is a lower-case group, organisation or
+    // title word after the last name.
     let modifier_only = || {
         // The head phrase ends at the first comma or dash: "Sen. Chuck Grassley, the committee's
         // chairman" is Grassley.

@@ -29,6 +29,9 @@ pub(crate) mod flag {
     pub const SENT_START: u8 = 8;
     pub const SENT_END: u8 = 16;
     pub const PARA_START: u8 = 32;
+    /// The second mark of a `''` pair (a double quote written as two apostrophes, as the New
+    /// York Times does): it goes with the first, which carries the quote class.
+    pub const PAIR2: u8 = 64;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +254,19 @@ impl<'a> Prepared<'a> {
             let s = &text[t.byte_start..t.byte_end];
             let ascii = s.is_ascii();
             let mut flags = 0u8;
+            // `''` is one double quote: the first mark takes the class, the second follows it.
+            let pair2 = s == "'"
+                && i > 0
+                && raw[i - 1].byte_end == t.byte_start
+                && &text[raw[i - 1].byte_start..raw[i - 1].byte_end] == "'"
+                && toks
+                    .last()
+                    .is_some_and(|x: &Tok| x.flags & flag::PAIR2 == 0);
+            let pair1 = s == "'"
+                && !pair2
+                && raw.get(i + 1).is_some_and(|n| {
+                    n.byte_start == t.byte_end && &text[n.byte_start..n.byte_end] == "'"
+                });
             if i == 0 || lines[i] != lines[i - 1] {
                 if i > 0 {
                     para += 1;
@@ -274,6 +290,11 @@ impl<'a> Prepared<'a> {
                     // The horizontal bar (U+2015) signs quotes in some outlets ("” ― Jane Doe").
                     '-' | '—' | '–' | '―' | '‒' => class::DASH,
                     '(' | ')' | '[' | ']' => class::PAREN,
+                    _ if pair1 => class::QOPEN, // `''`: direction fixed below
+                    _ if pair2 => {
+                        flags |= flag::PAIR2;
+                        class::OTHER
+                    }
                     '\'' | '‘' | '’' => class::SQUOTE,
                     c if is_dquote(c) => class::QOPEN, // direction fixed below
                     _ => class::OTHER,
@@ -363,7 +384,11 @@ impl<'a> Prepared<'a> {
             _ => {}
         }
         let before = self.ch_before(i);
-        let after = self.ch_after(i);
+        // A `''` pair looks out from its second mark.
+        let after = match self.toks.get(i + 1) {
+            Some(n) if n.flags & flag::PAIR2 != 0 => self.ch_after(i + 1),
+            _ => self.ch_after(i),
+        };
         let space_before = before.is_whitespace() || matches!(before, '(' | '[' | '—' | '–' | '―');
         let space_after = after.is_whitespace() || matches!(after, ',' | '.' | ';' | ':' | ')');
         match (space_before, space_after) {
@@ -418,6 +443,14 @@ impl<'a> Prepared<'a> {
             }
             if open.is_some() && !self.continues(p + 1) {
                 open = None;
+            }
+        }
+        // A closing `''` closes at its second mark, so that the passage takes both.
+        for i in 1..self.toks.len() {
+            if self.toks[i].flags & flag::PAIR2 != 0 && self.toks[i - 1].class == class::QCLOSE {
+                self.toks[i - 1].class = class::OTHER;
+                self.toks[i].class = class::QCLOSE;
+                self.toks[i].inq = true;
             }
         }
     }
@@ -562,5 +595,53 @@ mod tests {
         let (s, e) = p.quote_region(four).unwrap();
         assert_eq!(doc.slice(p.toks[s].span), "“");
         assert_eq!(doc.slice(p.toks[e - 1].span), "”");
+    }
+
+    /// Quoted word texts and each passage's first and last token.
+    fn passages(text: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let doc = Document::new(text).unwrap();
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
+        let quoted = p
+            .toks
+            .iter()
+            .filter(|t| t.inq && t.class == class::WORD)
+            .map(|t| doc.slice(t.span).to_string())
+            .collect();
+        let mut regions = Vec::new();
+        let mut i = 0;
+        while i < p.toks.len() {
+            match p.quote_region(i) {
+                Some((s, e)) => {
+                    regions.push((
+                        doc.slice(p.toks[s].span).to_string(),
+                        doc.slice(p.toks[e - 1].span).to_string(),
+                    ));
+                    i = e;
+                }
+                None => i += 1,
+            }
+        }
+        (quoted, regions)
+    }
+
+    #[test]
+    fn two_apostrophes_are_one_double_quote() {
+        let (quoted, regions) =
+            passages("''This is big,'' he said, and ''it grows.'' The voters' choice, ''fine''.");
+        assert_eq!(quoted, ["This", "is", "big", "it", "grows", "fine"]);
+        // Each passage runs from the first mark of its opening pair to the second of its closing one.
+        assert_eq!(regions, vec![("'".to_string(), "'".to_string()); 3]);
+        let doc = Document::new("''This is big,'' he said").unwrap();
+        let core = rhetor_core::Prepared::new(&doc);
+        let p = Prepared::new(&core);
+        let (s, e) = p.quote_region(2).unwrap();
+        assert_eq!((s, e), (0, 8));
+        assert_eq!(p.toks[0].class, class::QOPEN);
+        assert_eq!(p.toks[1].class, class::OTHER);
+        assert_eq!(p.toks[6].class, class::OTHER);
+        assert_eq!(p.toks[7].class, class::QCLOSE);
+        // A prefix count of double quotes counts each pair once.
+        assert_eq!(p.n_quote[8], 2);
     }
 }

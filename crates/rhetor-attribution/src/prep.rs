@@ -347,6 +347,7 @@ impl<'a> Prepared<'a> {
             n_quote: nq,
         };
         p.mark_quotes();
+        p.mark_single_quotes();
         p
     }
 
@@ -451,6 +452,68 @@ impl<'a> Prepared<'a> {
                 self.toks[i - 1].class = class::OTHER;
                 self.toks[i].class = class::QCLOSE;
                 self.toks[i].inq = true;
+            }
+        }
+    }
+
+    /// Marks quotations in single quotes, as tabloids write them ('We will fight,' he said):
+    /// outside double quotes, an opening mark (space before, a letter or digit after) and the next
+    /// closing one of its paragraph (no space before, a space or punctuation after), with at least
+    /// three words between, so that scare quotes ('Brexit') and a plural possessive (voters') are
+    /// left alone. The marks take the double quote's classes.
+    fn mark_single_quotes(&mut self) {
+        let mut marked = false;
+        for k in 0..self.paras.len() {
+            let (s, e) = (self.paras[k].0 as usize, self.paras[k].1 as usize);
+            let mut open: Option<usize> = None;
+            let mut words = 0;
+            for i in s..e {
+                let t = self.toks[i];
+                if t.inq {
+                    open = None;
+                    continue;
+                }
+                if t.class == class::WORD {
+                    words += 1;
+                    continue;
+                }
+                if t.class != class::SQUOTE {
+                    continue;
+                }
+                let (before, after, q) = (self.ch_before(i), self.ch_after(i), self.qchar(i));
+                let opens = q != '’'
+                    && (i == s || before.is_whitespace() || matches!(before, '(' | '—' | '–'))
+                    && after.is_alphanumeric();
+                let closes = q != '‘'
+                    && !before.is_whitespace()
+                    && (after.is_whitespace()
+                        || matches!(after, ',' | '.' | ';' | ':' | '?' | '!' | ')' | '—' | '–'));
+                match open {
+                    Some(o) if closes => {
+                        if words >= 3 {
+                            self.toks[o].class = class::QOPEN;
+                            self.toks[i].class = class::QCLOSE;
+                            for t in &mut self.toks[o..=i] {
+                                t.inq = true;
+                            }
+                            marked = true;
+                        }
+                        open = None;
+                    }
+                    None if opens => {
+                        open = Some(i);
+                        words = 0;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if marked {
+            // The prefix count of quote marks takes the new ones.
+            let mut n = 0;
+            for (i, t) in self.toks.iter().enumerate() {
+                n += matches!(t.class, class::QOPEN | class::QCLOSE) as u32;
+                self.n_quote[i + 1] = n;
             }
         }
     }
@@ -623,6 +686,29 @@ mod tests {
             }
         }
         (quoted, regions)
+    }
+
+    #[test]
+    fn single_quotes_mark_quotations_not_scare_quotes_or_possessives() {
+        let (quoted, regions) = passages(
+            "'We will fight on,' he said. The 'Brexit' team and the voters' choice. \
+             ‘They lied to us all’, she said, \"and 'no' means no.\"",
+        );
+        assert_eq!(
+            quoted,
+            [
+                "We", "will", "fight", "on", "They", "lied", "to", "us", "all", "and", "no",
+                "means", "no"
+            ]
+        );
+        assert_eq!(
+            regions,
+            vec![
+                ("'".to_string(), "'".to_string()),
+                ("‘".to_string(), "’".to_string()),
+                ("\"".to_string(), "\"".to_string())
+            ]
+        );
     }
 
     #[test]

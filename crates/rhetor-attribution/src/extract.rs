@@ -3,7 +3,7 @@
 use crate::features::*;
 use crate::lexicon::WordSet;
 use crate::linear::{Decoder, Packed};
-use crate::prep::{class, Prepared};
+use crate::prep::{class, flag, Prepared};
 use crate::{Attribution, Attributions};
 use rhetor_core::prepared::{align, Alignment};
 use rhetor_core::{Document, Span};
@@ -327,7 +327,10 @@ impl Attributor {
                 k += 1;
             }
             dec.decode(&em, &trans, &mut tags);
-            if let Some(att) = self.assemble(p, a, &tags, c0, c1) {
+            if let Some(att) = self
+                .assemble(p, a, &tags, c0, c1)
+                .or_else(|| quote_then_cue(p, c0, c1))
+            {
                 out.push(att);
             }
         }
@@ -422,6 +425,51 @@ impl Default for Attributor {
     fn default() -> Attributor {
         Attributor::new()
     }
+}
+
+/// A short line that only attributes the quotation ending the line before it, in one paragraph
+/// written one sentence per line (PTC): "“… evidence.”" then "he said." or "Greenwald wrote.".
+/// The tagger sees one line at a time there, so it finds no content for the cue; the quotation is
+/// the content, and the words before the cue (a name or a pronoun), else those after it ("said
+/// Trump."), the source.
+fn quote_then_cue(p: &Prepared, c0: usize, c1: usize) -> Option<Attribution> {
+    let t = &p.toks;
+    let para = t[c0].para as usize;
+    let (ps, pe) = (p.paras[para].0 as usize, p.paras[para].1 as usize);
+    if !p.soft[para] || c0 - ps > 3 || pe - c1 > 6 || t[ps - 1].class != class::QCLOSE {
+        return None;
+    }
+    let (qs, qe) = p.quote_region(ps - 1)?;
+    // The whole quotation, and nothing of the line before it that is not quoted.
+    if t[qs].flags & flag::PARA_START == 0 && t[qs].para as usize + 1 == para {
+        return None;
+    }
+    let named = |s: usize, e: usize| {
+        e > s
+            && t[s..e]
+                .iter()
+                .all(|x| x.class == class::WORD && (x.flags & (flag::CAP | flag::PRONOUN) != 0))
+    };
+    let source = if named(ps, c0) {
+        Some((ps, c0))
+    } else if c0 == ps {
+        let e = (c1..pe).find(|&i| t[i].class != class::WORD).unwrap_or(pe);
+        named(c1, e).then_some((c1, e))
+    } else {
+        None
+    }?;
+    let mut content = Vec::new();
+    split_paragraphs(p, qs, qe, &mut content);
+    Some(Attribution {
+        content,
+        cue: Span::new(t[c0].span.start(), t[c1 - 1].span.end()),
+        source: Some(Span::new(
+            t[source.0].span.start(),
+            t[source.1 - 1].span.end(),
+        )),
+        speaker: None,
+        direct: true,
+    })
 }
 
 /// Appends the code-point spans of tokens `[s, e)`, one per paragraph.

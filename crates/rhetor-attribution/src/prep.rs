@@ -61,6 +61,9 @@ pub(crate) struct Prepared<'a> {
     pub sents: Vec<(u32, u32)>,
     /// Token ranges of paragraphs (lines).
     pub paras: Vec<(u32, u32)>,
+    /// Per paragraph: whether a single line break (no blank line) parts it from the one before,
+    /// as between the sentences of one paragraph in PTC's one-sentence-per-line layout.
+    pub soft: Vec<bool>,
     /// Prefix counts (length `toks.len() + 1`).
     pub n_comma: Vec<u32>,
     pub n_quote: Vec<u32>,
@@ -337,9 +340,20 @@ impl<'a> Prepared<'a> {
             toks[s as usize].flags |= flag::SENT_START;
             toks[e as usize - 1].flags |= flag::SENT_END;
         }
+        let soft = paras
+            .iter()
+            .map(|&(s, _)| {
+                let s = s as usize;
+                s > 0 && {
+                    let gap = &text[toks[s - 1].b1 as usize..toks[s].b0 as usize];
+                    gap.bytes().filter(|&b| b == b'\n').count() == 1
+                }
+            })
+            .collect();
         let mut p = Prepared {
             text,
             spans: doc.token_spans(),
+            soft,
             toks,
             sents,
             paras,

@@ -439,13 +439,15 @@ fn signatures(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) {
 }
 
 /// Quotations open at the end of their paragraph (never closed) that no attribution claims: the
-/// speaker of the attribution just before, within the two paragraphs before.
+/// speaker of the attribution just before, within the two paragraphs before. In one paragraph
+/// written one sentence per line (PTC), a line that opens with a quotation no one claims goes on
+/// the quotation of the line before: `“A,” he added.` then `“B.”` is his too.
 fn open_quotes(p: &Prepared, atts: &mut Vec<Attribution>) {
     let t = &p.toks;
-    let mut extra = Vec::new();
-    for &(ps, pe) in &p.paras {
+    let mut extra: Vec<Attribution> = Vec::new();
+    for (para, &(ps, pe)) in p.paras.iter().enumerate() {
         let (ps, pe) = (ps as usize, pe as usize);
-        // No double quote in the paragraph (prefix counts): nothing to look for.
+        // No quote mark in the paragraph (prefix counts): nothing to look for.
         if p.n_quote[pe] == p.n_quote[ps] {
             continue;
         }
@@ -455,24 +457,42 @@ fn open_quotes(p: &Prepared, atts: &mut Vec<Attribution>) {
         let Some((rs, re)) = p.quote_region(qs) else {
             continue;
         };
-        if t[re - 1].class == class::QCLOSE || re < pe {
+        let open = t[re - 1].class != class::QCLOSE && re >= pe;
+        let soft = p.soft[para] && rs == ps;
+        if !open && !soft {
             continue;
         }
         let content = Span::new(t[rs].span.start(), t[re - 1].span.end());
-        if content.is_empty() || claimed(atts, content) {
+        if content.is_empty() || claimed(atts, content) || claimed(&extra, content) {
             continue;
         }
-        let para = t[rs].para;
-        let prev = atts
-            .iter()
-            .filter(|a| a.source.is_some() && a.cue.end() <= content.start())
-            .filter(|a| tok_range(p, a.cue).is_some_and(|(s, _)| t[s].para + 2 >= para))
-            .max_by_key(|a| a.cue.start());
+        let cue_para = |a: &Attribution| tok_range(p, a.cue).map(|(s, _)| t[s].para as usize);
+        let before = |a: &&Attribution| a.source.is_some() && a.cue.end() <= content.start();
+        let prev = if open {
+            atts.iter()
+                .filter(before)
+                .filter(|a| cue_para(a).is_some_and(|c| c + 2 >= para))
+                .max_by_key(|a| a.cue.start())
+        } else {
+            // The line before holds the cue or the end of a quotation (or is such a line).
+            let ends_before = |a: &Attribution| {
+                a.content.last().is_some_and(|c| {
+                    let e = t.partition_point(|x| x.span.start() < c.end());
+                    e > 0 && t[e - 1].para as usize + 1 == para
+                })
+            };
+            atts.iter()
+                .chain(&extra)
+                .filter(before)
+                .filter(|a| a.direct && (cue_para(a) == Some(para - 1) || ends_before(a)))
+                .max_by_key(|a| a.cue.start())
+        };
         if let Some(a) = prev {
+            let source = a.source;
             extra.push(Attribution {
                 content: vec![content],
                 cue: t[qs].span,
-                source: a.source,
+                source,
                 speaker: None,
                 direct: true,
             });

@@ -445,3 +445,45 @@ fn a_country_that_speaks_is_its_government() {
     assert_eq!(atts.speakers[0].name, "Turkey");
     assert_eq!(atts.speakers[0].kind, SpeakerKind::Organization);
 }
+
+/// PTC's layout: one sentence per line, paragraphs parted by blank lines.
+const HARBOUR: &str = "Harbour deal collapses
+
+The harbour board walked away from the deal on Friday.
+Board chairman Peter Lindqvist spoke to reporters after the vote.
+“The buyers lied to us from the first day,” he said.
+“They never had the money.
+Nobody on this board will trust them again.”
+“We owe the town an apology.”
+
+“The workers deserve better than this.”
+Lindqvist added.
+Union leader Sara Holm was not surprised.
+'We warned the board about these people months ago,' she said.
+''It is a scandal from start to finish,'' said Holm.
+";
+
+#[test]
+fn one_sentence_per_line_quotes_and_single_quotes_keep_their_speakers() {
+    let (_, atts) = extract(HARBOUR);
+    let lindqvist = quoted("Peter Lindqvist");
+    let holm = quoted("Sara Holm");
+    // A quotation of several lines, and the quoted lines after it: his.
+    assert_eq!(voice(HARBOUR, &atts, "The buyers lied to us"), lindqvist);
+    assert_eq!(voice(HARBOUR, &atts, "They never had the money"), lindqvist);
+    assert_eq!(voice(HARBOUR, &atts, "Nobody on this board"), lindqvist);
+    assert_eq!(
+        voice(HARBOUR, &atts, "We owe the town an apology"),
+        lindqvist
+    );
+    // A quotation, then a line that only says whose it was.
+    assert_eq!(
+        voice(HARBOUR, &atts, "The workers deserve better"),
+        lindqvist
+    );
+    // The narration between stays the outlet's.
+    assert_eq!(voice(HARBOUR, &atts, "was not surprised"), Voice::Author);
+    // Single quotes, and two apostrophes as one double quote.
+    assert_eq!(voice(HARBOUR, &atts, "We warned the board"), holm);
+    assert_eq!(voice(HARBOUR, &atts, "It is a scandal"), holm);
+}

@@ -126,7 +126,10 @@ pub(crate) fn window(p: &Prepared, c0: usize, c1: usize) -> (usize, usize) {
     }
     // "… he said:" ending a paragraph, then a quoted paragraph.
     let pe = p.paras[para as usize].1 as usize;
-    if b == pe && pe < t.len() && t[pe].class == class::QOPEN {
+    // Not when the paragraph ends a sentence: after "… Clinton said." the next paragraph's quote
+    // has its own cue (a paragraph that ends on a closing quote may still run on into the next
+    // quote: 5-fold CV speaker F1 0.7296 against 0.7284 without those).
+    if b == pe && pe < t.len() && t[pe].class == class::QOPEN && t[pe - 1].class != class::STOP {
         if let Some((_, qe)) = p.quote_region(pe) {
             b = qe;
         }

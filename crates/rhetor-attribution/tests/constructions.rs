@@ -382,3 +382,29 @@ fn cue_after_its_content_with_inverted_subject() {
     assert_eq!(atts.speakers.len(), 1);
     assert_eq!(atts.speakers[0].mentions.len(), 3);
 }
+
+#[test]
+fn a_quote_paragraph_with_its_own_cue_is_not_the_paragraph_befores() {
+    // "Clinton said." ends its paragraph: the next quote has a cue of its own, and a different
+    // speaker would make the difference visible.
+    let text = "Clinton calls the health law crazy\n\n\
+        During the rally Monday, the former president spoke about premiums.\n\n\
+        “It doesn’t make any sense. The insurance model doesn’t work here,” Clinton said.\n\n\
+        “So you’ve got this crazy system where people work sixty hours a week and their premiums \
+        double,” said Mayor Karen Weaver.\n";
+    let (doc, atts) = extract(text);
+    let first = attribution_for(&doc, &atts, "The insurance model doesn’t work here");
+    let second = find(text, "So you’ve got this crazy system");
+    assert_eq!(
+        covered(first, second),
+        0,
+        "the second quote went to the first cue"
+    );
+    check(
+        &doc,
+        &atts,
+        "So you’ve got this crazy system where people work sixty hours a week",
+        "Mayor Karen Weaver",
+        "Karen Weaver",
+    );
+}

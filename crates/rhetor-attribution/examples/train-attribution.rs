@@ -8,7 +8,8 @@
 //! With `DEV_DIR` (e.g. `../shared/data/polnear/dev`) it also prints train and dev scores.
 //! Environment: `EPOCHS`, `CUE_BITS`, `ARG_BITS`, `CAND_RATE`, `BIASES=cue,arg,source` override the
 //! defaults; `CV=5` prints 5-fold cross-validated content and speaker F1 (mean ± sd over the folds
-//! of the training articles, the shipped model's biases or `BIASES`) and exits;
+//! of the training articles, the shipped model's biases or `BIASES`) and exits (`OOF=DIR` also
+//! writes each held-out article's predictions there, as `.ann` files, for reading errors);
 //! `TUNE=1` first picks the biases on a fifth of the training articles held out from a model trained
 //! on the other four fifths (dev is never used for choices). `HELDOUT=1` only scores that held-out
 //! fifth, from a model trained on the other four fifths with the shipped model's biases (or
@@ -59,6 +60,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (fit, held) = fold(&docs, k, f);
             let m = train(&fit, &opts, |_| {}).with_biases(c, a, s);
             let r = evaluate(&m, &held);
+            if let Some(dir) = env("OOF") {
+                // Out-of-fold predictions, for reading errors without touching dev.
+                let dir = PathBuf::from(dir);
+                std::fs::create_dir_all(&dir)?;
+                for d in &held {
+                    let pred = rhetor_attribution::brat::to_brat(&m.extract(&d.doc));
+                    rhetor_attribution::brat::write_ann(
+                        &dir.join(format!("{}.ann", d.name)),
+                        &d.doc,
+                        &pred,
+                    )?;
+                }
+            }
             eprintln!(
                 "fold {f}: content {:.4} speaker {:.4}",
                 r.content.f1, r.speaker.f1

@@ -408,3 +408,27 @@ fn a_quote_paragraph_with_its_own_cue_is_not_the_paragraph_befores() {
         "Karen Weaver",
     );
 }
+
+#[test]
+fn a_quote_with_its_own_cue_is_not_swallowed_by_the_sentence_before() {
+    // One paragraph: a reported clause, then a quote with its own cue and speaker.
+    let text = "Rabbis plan a boycott\n\n\
+        Rabbi Jeffrey Salkin, who is helping to organize the boycott, said he and other rabbis were \
+        alarmed about the rhetoric on the campaign trail. \"Jewish history teaches that when hatred \
+        is unleashed, it takes on a life of its own,\" said Miriam Lowe.\n";
+    let (doc, atts) = extract(text);
+    check(
+        &doc,
+        &atts,
+        "Jewish history teaches that when hatred is unleashed",
+        "Miriam Lowe",
+        "Miriam Lowe",
+    );
+    check(
+        &doc,
+        &atts,
+        "he and other rabbis were alarmed about the rhetoric",
+        "Rabbi Jeffrey Salkin, who is helping to organize the boycott,",
+        "Rabbi Jeffrey Salkin",
+    );
+}

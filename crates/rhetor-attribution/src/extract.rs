@@ -439,22 +439,21 @@ impl Default for Attributor {
 }
 
 /// "…, and she wrote that …": a speech verb of the lexicon after "and", "but" or a comma and a
-/// pronoun, with "that" right after it, is a cue whatever the tagger's score. The tagger misses such a cue inside
-/// the content of an earlier one ("Lopez argued that A, and she wrote that B").
+/// pronoun, with "that" right after it, is a cue whatever the tagger's score. The tagger misses
+/// such a cue inside the content of an earlier one ("Lopez argued that A, and she wrote that B").
 fn said_that(p: &Prepared, lexinfo: u8, i: usize) -> bool {
-    static THAT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let that = *THAT.get_or_init(|| crate::lexicon::hash_str("that"));
+    static WORDS: std::sync::OnceLock<[u64; 3]> = std::sync::OnceLock::new();
+    let [that, and, but] =
+        *WORDS.get_or_init(|| ["that", "and", "but"].map(crate::lexicon::hash_str));
     let t = &p.toks;
     lexinfo & 4 != 0
-        && i > 0
+        && i > 1
         && t[i - 1].class == class::WORD
         && t[i - 1].flags & flag::PRONOUN != 0
         && t[i - 1].sent == t[i].sent
-        && i > 1
-        && (t[i - 2].class == class::COMMA || {
-            let w = &p.text[t[i - 2].b0 as usize..t[i - 2].b1 as usize];
-            w == "and" || w == "but"
-        })
+        // "and" or "but" in lower case (shape 0).
+        && (t[i - 2].class == class::COMMA
+            || t[i - 2].shape == 0 && (t[i - 2].w == and || t[i - 2].w == but))
         && t.get(i + 1).is_some_and(|n| n.w == that)
 }
 

@@ -253,20 +253,16 @@ impl<'a> Prepared<'a> {
         let (mut commas, mut quotes) = (0u32, 0u32);
         nc.push(0);
         nq.push(0);
+        // Whether the token before opened a `''` pair.
+        let mut pair1 = false;
         for (i, t) in raw.iter().enumerate() {
             let s = &text[t.byte_start..t.byte_end];
             let ascii = s.is_ascii();
             let mut flags = 0u8;
             // `''` is one double quote: the first mark takes the class, the second follows it.
-            let pair2 = s == "'"
-                && i > 0
-                && raw[i - 1].byte_end == t.byte_start
-                && &text[raw[i - 1].byte_start..raw[i - 1].byte_end] == "'"
-                && toks
-                    .last()
-                    .is_some_and(|x: &Tok| x.flags & flag::PAIR2 == 0);
-            let pair1 = s == "'"
-                && !pair2
+            let pair2 = pair1;
+            pair1 = !pair2
+                && s == "'"
                 && raw.get(i + 1).is_some_and(|n| {
                     n.byte_start == t.byte_end && &text[n.byte_start..n.byte_end] == "'"
                 });

@@ -6,11 +6,12 @@
 //!   that A, and she wrote that B"), the outer content ends before that clause. Otherwise the
 //!   inner one is a copy (an embedded, split or participle cue: "noted that Moody had tweeted that
 //!   …", "regularly" "cited", "accused Greece of X, underlining that Y"): the one kept has a source
-//!   if either has, then the larger content. But when the smaller one has a source, and its cue and
-//!   content lie in sentences that do not hold the larger one's cue ("…, said he was alarmed.
-//!   \"Jewish history …,\" Salkin said."), the larger content gives that part back and both stay
-//!   (5-fold CV: content F1 +0.0015, speaker F1 +0.0040). (Cutting before participles too cost 0.005 speaker F1
+//!   if either has, then the larger content. (Cutting before participles too cost 0.005 speaker F1
 //!   in cross-validation; the participle's content keeps the main clause's speaker either way.)
+//!   But when the smaller one has a source, and its cue and content lie in sentences that do not
+//!   hold the larger one's cue ("…, said he was alarmed. \"Jewish history …,\" Salkin said."),
+//!   the larger content gives that part back and both stay (5-fold CV: content F1 +0.0015,
+//!   speaker F1 +0.0040).
 //! - A source that names no one is dropped (the content stays in the outlet's voice): a discourse
 //!   marker ("As said earlier", "As a result"), a place ("in the Aegean"), an adjective ("Greek"),
 //!   an adverb ("obviously hoping").
@@ -356,7 +357,7 @@ fn merge_nested(p: &Prepared, atts: &mut Vec<Attribution>) {
                 // The smaller one stands on its own, with its source, in sentences that do not hold
                 // the larger one's cue ("…, said he was alarmed. \"Jewish history …,\" Salkin
                 // said."): the larger content lost its way into it, and gives that part back.
-                if cut.is_none() && rule_own(p, &atts[outer], &atts[inner]) {
+                if cut.is_none() && stands_apart(p, &atts[outer], &atts[inner]) {
                     let (hs, he) = hull(&atts[inner]);
                     let o = &mut atts[outer];
                     let mut parts = Vec::with_capacity(o.content.len() + 1);
@@ -420,7 +421,7 @@ fn merge_nested(p: &Prepared, atts: &mut Vec<Attribution>) {
 
 /// Whether `inner` has a source, and its cue and content lie in sentences that do not hold
 /// `outer`'s cue.
-fn rule_own(p: &Prepared, outer: &Attribution, inner: &Attribution) -> bool {
+fn stands_apart(p: &Prepared, outer: &Attribution, inner: &Attribution) -> bool {
     if inner.source.is_none() {
         return false;
     }

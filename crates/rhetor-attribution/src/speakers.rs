@@ -206,6 +206,17 @@ fn gender_of(p: &Prepared, toks: &[u32], desc: &[u64]) -> Gender {
 /// Finds named mentions: runs of capitalised words (joined by "of", "for", "and", "on" when a
 /// capitalised word follows, and by the period of an abbreviation), with leading function words
 /// dropped and the last title word splitting description from name.
+/// Does an agency's dateline tag start at token `e`: "(AFP) –", as in "Philadelphia (AFP) – …"?
+fn agency_dateline(p: &Prepared, e: usize) -> bool {
+    let t = &p.toks;
+    e + 3 < t.len()
+        && t[e].class == class::PAREN
+        && t[e + 1].class == class::WORD
+        && t[e + 1].shape == 2
+        && t[e + 2].class == class::PAREN
+        && t[e + 3].class == class::DASH
+}
+
 fn find_names(p: &Prepared) -> Vec<Name> {
     let (l, w) = lists();
     let t = &p.toks;
@@ -288,12 +299,13 @@ fn find_names(p: &Prepared) -> Vec<Name> {
         let has_org = words.iter().any(|&(_, k)| has(&l.org, k));
         // Places and adjectives ("Cyprus", "the Eastern Mediterranean", "Greek Cypriot") are
         // never speakers nor antecedents; nor is a name right after a locative preposition
-        // ("in Dalton") or a dateline ("TEHRAN —").
+        // ("in Dalton") or a dateline ("TEHRAN —", "Philadelphia (AFP) –": +0.0002 CV speaker F1).
         let placeish = |k: u64| has(&l.places, k) || has(&l.place_words, k) || has(&l.demonyms, k);
         let after_loc = s > 0 && w.locative.contains(&t[s - 1].w);
         let dateline = t[s].flags & flag::PARA_START != 0
-            && (s..e).all(|k| t[k].shape == 2 || t[k].class != class::WORD)
-            && t.get(e).is_some_and(|x| x.class == class::DASH);
+            && ((s..e).all(|k| t[k].shape == 2 || t[k].class != class::WORD)
+                && t.get(e).is_some_and(|x| x.class == class::DASH)
+                || agency_dateline(p, e));
         let no_title = !words.iter().any(|&(_, k)| has(&l.titles, k));
         if !has_org
             && no_title

@@ -432,3 +432,37 @@ fn a_quote_with_its_own_cue_is_not_swallowed_by_the_sentence_before() {
         "Rabbi Jeffrey Salkin",
     );
 }
+
+#[test]
+fn a_coordinated_cue_without_its_own_subject_takes_the_sentences() {
+    // "…, and said", "…, but told": the cue's clause shares the sentence's subject. The agency
+    // dateline ("Philadelphia (AFP) –") and a word capitalised only for its position ("Harbour"
+    // after the dateline, "Outside") are not that subject.
+    let text = "Harbour plan divides the town\n\n\
+        Philadelphia (AFP) – Harbour master Ellen Voss on Monday toured the docks with the \
+        fishermen, and said the new quay would be ready by spring.\n\n\
+        Outside the town hall, Mayor Dana Whitfield spoke with the volunteers for an hour, but \
+        told reporters that no decision had been taken.\n";
+    let (doc, atts) = extract(text);
+    check(
+        &doc,
+        &atts,
+        "the new quay would be ready by spring",
+        "Ellen Voss",
+        "Ellen Voss",
+    );
+    check(
+        &doc,
+        &atts,
+        "no decision had been taken",
+        "Dana Whitfield",
+        "Dana Whitfield",
+    );
+    for s in &atts.speakers {
+        assert!(
+            !["Philadelphia", "Harbour", "Outside"].contains(&s.name.as_str()),
+            "{:?} listed as a speaker",
+            s.name
+        );
+    }
+}

@@ -414,12 +414,13 @@ impl Attributor {
             }
         }
         let mut content = Vec::new();
-        for (s, e) in segs {
+        for &(s, e) in &segs {
             split_paragraphs(p, s, e, &mut content);
         }
+        // Mostly quoted, from the first content token to the last (the tokens, not a search for
+        // them by offsets: segments are token ranges in text order).
         let direct = {
-            let (s, e) = (content[0].start(), content[content.len() - 1].end());
-            let (ts, te) = tok_range(p, Span::new(s, e)).unwrap_or((0, 0));
+            let (ts, te) = (segs[0].0, segs[segs.len() - 1].1);
             te > ts && t[ts..te].iter().filter(|x| x.inq).count() * 2 > te - ts
         };
         Some(Attribution {

@@ -80,6 +80,12 @@ impl Params {
     /// Every table the right size for its feature index, at least one tagger and one classifier:
     /// the checksum catches corruption, not a payload written wrong.
     fn check(&self) -> Result<(), &'static str> {
+        if [&self.sent_index, &self.tag_index, &self.clf_index]
+            .iter()
+            .any(|ix| ix.len() > linear::MAX_ROWS)
+        {
+            return Err("a feature index with more rows than a table slot can name");
+        }
         if !self.sent.fits(self.sent_index.len(), 2) {
             return Err("the sentence model does not fit its feature index");
         }

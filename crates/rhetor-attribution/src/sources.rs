@@ -22,6 +22,8 @@
 //!   ("… rubbed his chin, and then said") or after an inserted clause ("Ted Cruz, who won
 //!   Oklahoma, is calling for"), 5-fold CV speaker F1 +0.0010. A capitalised word that opens the
 //!   sentence and is capitalised nowhere else ("Earlier", "Outside") is not that subject (+0.0006).
+//!   An opening participle clause ("After thanking the crowd, he told …") takes the name or
+//!   pronoun right after its comma.
 //! - A "— Name" signature after a quotation makes an attribution to that name.
 //! - A quotation left open to the end of its paragraph or of the article, that no cue claims, is
 //!   the speaker's of the attribution just before it (news pages truncate mid-quote).
@@ -228,6 +230,44 @@ fn subject_like(p: &Prepared, sp: Span, c0: usize) -> bool {
     !(p.toks[s].inq && !p.toks[c0].inq || s > 0 && p.toks[s - 1].class == class::PAREN)
 }
 
+/// The subject after an opening participle clause whose verb is the cue at `c0` ("Rattling off
+/// promises to lower student debt, Clinton promised …", "After thanking the crowd, he touted …"):
+/// a name or pronoun right after the clause's comma (5-fold CV speaker F1 +0.0003).
+fn opening_participle_subject(p: &Prepared, names: &[Name], c0: usize) -> Option<Span> {
+    let t = &p.toks;
+    let w = tok_text(p, c0);
+    if !(w.len() > 4 && w.ends_with("ing")) || w.eq_ignore_ascii_case("according") {
+        return None;
+    }
+    let (ss, se) = p.sents[t[c0].sent as usize];
+    let (ss, se) = (ss as usize, se as usize);
+    let opens = c0 == ss
+        || (c0 == ss + 1
+            && matches!(
+                tok_text(p, ss).to_ascii_lowercase().as_str(),
+                "after" | "before" | "despite" | "while" | "when" | "since" | "upon" | "in"
+            ));
+    if !opens {
+        return None;
+    }
+    let comma = (c0 + 1..se).find(|&i| t[i].class == class::COMMA || t[i].inq)?;
+    if t[comma].class != class::COMMA || comma + 1 >= se {
+        return None;
+    }
+    let next = comma + 1;
+    let at = t[next].span.start();
+    if let Some(n) = names.iter().find(|n| n.span.start() == at) {
+        return Some(n.span);
+    }
+    (t[next].class == class::WORD
+        && t[next].flags & flag::PRONOUN != 0
+        && matches!(
+            tok_text(p, next).to_ascii_lowercase().as_str(),
+            "he" | "she" | "they" | "we" | "i"
+        ))
+    .then_some(t[next].span)
+}
+
 /// Is the cue at token `c0` the verb of a clause that shares the sentence's subject ("… and then
 /// said", "…, but told")?
 fn coordinated(p: &Prepared, c0: usize) -> bool {
@@ -344,6 +384,10 @@ pub(crate) fn refine(p: &Prepared, names: &[Name], atts: &mut Vec<Attribution>) 
         };
         if participle(p, c0) || (atts[k].source.is_none() && coordinated(p, c0)) {
             if let Some(s) = main_subject(p, names, atts, c0) {
+                atts[k].source = Some(s);
+            }
+        } else if atts[k].source.is_none() {
+            if let Some(s) = opening_participle_subject(p, names, c0) {
                 atts[k].source = Some(s);
             }
         }

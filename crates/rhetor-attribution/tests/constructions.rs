@@ -466,3 +466,21 @@ fn a_coordinated_cue_without_its_own_subject_takes_the_sentences() {
         );
     }
 }
+
+#[test]
+fn an_opening_participle_takes_the_subject_after_its_comma() {
+    // "After thanking the volunteers, she told …": the participle's subject is the main clause's,
+    // which comes after the participle clause.
+    let text = "Harbour plan divides the town\n\n\
+        Mayor Dana Whitfield promised the fishermen a busier harbour by spring.\n\n\
+        After thanking the volunteers, she told reporters that the vote would be held in June.\n";
+    let (doc, atts) = extract(text);
+    check(&doc, &atts, "the volunteers", "she", "Dana Whitfield");
+    check(
+        &doc,
+        &atts,
+        "the vote would be held in June",
+        "she",
+        "Dana Whitfield",
+    );
+}

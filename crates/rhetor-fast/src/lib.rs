@@ -44,28 +44,41 @@ struct Params {
 
 impl Params {
     /// Reads the payload as serde would, field by field in declaration order, the weight vectors
-    /// copied whole (see `raw`).
+    /// copied whole (see `raw`), and builds the feature tables. Copying the weights and building
+    /// the tables are each about half of a load, so the tables are built on the other thread as
+    /// soon as their keys are read, while the weights after them are copied.
     fn read(body: &[u8]) -> Result<Params, String> {
         let mut r = raw::Reader { rest: body };
-        let sent_index = FeatureIndex::read(&mut r, "the sentence features")?;
+        let mut sent_index = FeatureIndex::read(&mut r, "the sentence features")?;
         let sent = LogReg::read(&mut r, "the sentence model")?;
-        let tag_index = FeatureIndex::read(&mut r, "the tagger features")?;
-        // Each element takes at least 8 bytes, so the count is bounded by what is left.
-        let n = r.len(8, "the taggers")?;
-        let crf = (0..n)
-            .map(|_| Crf::read(&mut r))
-            .collect::<Result<_, _>>()?;
-        let clf_index = FeatureIndex::read(&mut r, "the classifier features")?;
-        let n = r.len(8, "the classifiers")?;
-        let clf = (0..n)
-            .map(|_| LogReg::read(&mut r, "a classifier"))
-            .collect::<Result<_, _>>()?;
-        let mut rest = r.rest;
-        let decode: Decode =
-            bincode::deserialize_from(&mut rest).map_err(|e| format!("decoding settings: {e}"))?;
-        if !rest.is_empty() {
-            return Err(format!("{} bytes after the payload's end", rest.len()));
-        }
+        let mut tag_index = FeatureIndex::read(&mut r, "the tagger features")?;
+        let ((), rest) = rayon::join(
+            || {
+                tag_index.rebuild();
+                sent_index.rebuild();
+            },
+            || -> Result<_, String> {
+                // Each element takes at least 8 bytes, so the count is bounded by what is left.
+                let n = r.len(8, "the taggers")?;
+                let crf: Vec<Crf> = (0..n)
+                    .map(|_| Crf::read(&mut r))
+                    .collect::<Result<_, _>>()?;
+                let mut clf_index = FeatureIndex::read(&mut r, "the classifier features")?;
+                let n = r.len(8, "the classifiers")?;
+                let clf: Vec<LogReg> = (0..n)
+                    .map(|_| LogReg::read(&mut r, "a classifier"))
+                    .collect::<Result<_, _>>()?;
+                let mut rest = r.rest;
+                let decode: Decode = bincode::deserialize_from(&mut rest)
+                    .map_err(|e| format!("decoding settings: {e}"))?;
+                if !rest.is_empty() {
+                    return Err(format!("{} bytes after the payload's end", rest.len()));
+                }
+                clf_index.rebuild();
+                Ok((crf, clf_index, clf, decode))
+            },
+        );
+        let (crf, clf_index, clf, decode) = rest?;
         Ok(Params {
             sent_index,
             sent,
@@ -119,27 +132,12 @@ pub fn manifest() -> Manifest {
 impl FastModel {
     /// Decodes a model from model-file bytes; `origin` names them in errors.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<FastModel, ModelError> {
-        let (manifest, mut params) =
+        let (manifest, params) =
             container::decode_with(bytes, origin, ModelKind::Fast, Params::read)?;
         manifest.check_labels(&rhetor_model::technique_labels(), origin)?;
         params
             .check()
             .map_err(|e| ModelError::Payload(origin.into(), e.into()))?;
-        // The tables are independent and a third of the load time (the distilled model has over
-        // a million features): build them side by side.
-        let Params {
-            sent_index,
-            tag_index,
-            clf_index,
-            ..
-        } = &mut params;
-        rayon::join(
-            || tag_index.rebuild(),
-            || {
-                clf_index.rebuild();
-                sent_index.rebuild();
-            },
-        );
         Ok(FastModel { manifest, params })
     }
 
@@ -522,7 +520,15 @@ mod tests {
         m.params.decode.threshold = 0.123;
         m.params.decode.repetition_rule = false;
         let body = bincode::serialize(&m.params).unwrap();
-        let by_serde: Params = bincode::deserialize(&body).unwrap();
+        let mut by_serde: Params = bincode::deserialize(&body).unwrap();
+        // The hand reader also builds the feature tables.
+        for ix in [
+            &mut by_serde.sent_index,
+            &mut by_serde.tag_index,
+            &mut by_serde.clf_index,
+        ] {
+            ix.rebuild();
+        }
         let by_hand = Params::read(&body).unwrap();
         assert_eq!(bincode::serialize(&by_hand).unwrap(), body);
         assert_eq!(format!("{by_hand:?}"), format!("{by_serde:?}"));

@@ -134,6 +134,26 @@ impl<'a> CueScore<'a> {
     }
 }
 
+impl CueScore<'_> {
+    /// Asks the memory system for the rows of `buckets` ahead of their use.
+    #[inline(always)]
+    pub fn prefetch(&self, buckets: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        for &b in buckets {
+            if let Some(row) = self.rows.get(b as usize) {
+                // SAFETY: a prefetch is a hint; the address is inside the code rows.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        row.as_ptr() as *const i8,
+                    )
+                };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = buckets;
+    }
+}
+
 impl FeatSink for CueScore<'_> {
     #[inline(always)]
     fn push(&mut self, bucket: u32) {

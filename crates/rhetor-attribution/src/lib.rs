@@ -35,13 +35,14 @@
 //!    with several names is its last person outside a modifier ("Real Time host Bill Maher",
 //!    not "Anand Menon of King's College London"'s college).
 //!
-//! Both taggers are averaged perceptrons over hashed features (2^17 buckets each, one byte per
-//! weight through a log-spaced codebook), trained on PolNeAR train and embedded in the crate
+//! Both taggers are averaged perceptrons over hashed features (2^20 buckets for the cue tagger,
+//! 2^17 for the argument tagger, one byte per weight through a log-spaced codebook), trained on
+//! PolNeAR train and embedded in the crate
 //! (`model/attribution.bin`, ~1 MB, a `rhetor_model` container of kind `attribution` whose manifest
 //! holds the training command and the dev scores). To retrain it (seconds on 2 cores, deterministic):
 //!
 //! ```text
-//! BIASES=-8,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- \
+//! BIASES=-10,-4,-4 cargo run --release -p rhetor-attribution --example train-attribution -- \
 //!     ../shared/data/polnear/train crates/rhetor-attribution/model/attribution.bin ../shared/data/polnear/dev
 //! ```
 //!

@@ -83,6 +83,8 @@ impl Default for Params {
 #[derive(Debug, Clone)]
 pub struct Attributor {
     pub(crate) cue: Packed,
+    /// The cue tagger's rows as one-byte score differences, when they fit ([`CueDiff`]).
+    pub(crate) cue_diff: Option<CueDiff>,
     pub(crate) arg: Packed,
     /// The argument tagger's rows decoded ahead (see [`ArgTables`]).
     pub(crate) arg_tables: ArgTables,
@@ -178,8 +180,10 @@ impl Attributor {
             Ok(m)
         };
         let arg = packed(&p.arg, ARG_TAGS)?;
+        let cue = packed(&p.cue, CUE_TAGS)?;
         Ok(Attributor {
-            cue: packed(&p.cue, CUE_TAGS)?,
+            cue_diff: CueDiff::new(&cue),
+            cue,
             arg_tables: ArgTables::new(&arg),
             arg,
             params: Params {
@@ -270,13 +274,18 @@ impl Attributor {
                 self.cue.bits,
                 &mut buckets,
             );
-            let mut score = CueScore::new(&self.cue);
-            score.prefetch(&buckets);
-            for &b in &buckets {
-                score.push(b);
-            }
-            let sc = score.acc;
-            if sc[1] - sc[0] > self.params.cue_bias || said_that(p, lexinfo, i) {
+            let margin = match &self.cue_diff {
+                Some(d) => d.score(&buckets),
+                None => {
+                    let mut score = CueScore::new(&self.cue);
+                    score.prefetch(&buckets);
+                    for &b in &buckets {
+                        score.push(b);
+                    }
+                    score.acc[1] - score.acc[0]
+                }
+            };
+            if margin > self.params.cue_bias || said_that(p, lexinfo, i) {
                 let e = cue_extent(p, i);
                 out.push((i, e));
                 i = e;

@@ -262,8 +262,10 @@ pub fn train(docs: &[GoldDoc], opts: &TrainOptions, mut log: impl FnMut(&str)) -
         log(&line);
     }
     let arg = arg.finish().pack();
+    let cue = cue.finish().pack();
     Attributor {
-        cue: cue.finish().pack(),
+        cue_diff: CueDiff::new(&cue),
+        cue,
         arg_tables: ArgTables::new(&arg),
         arg,
         params: Params::default(),

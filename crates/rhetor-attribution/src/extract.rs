@@ -260,9 +260,9 @@ impl Attributor {
                 has_q = p.toks[ps as usize..pe as usize].iter().any(|t| t.inq);
             }
             let (ps, pe) = p.paras[para as usize];
-            // The buckets first, then their rows asked for together, then summed in feature
-            // order (the same bits as summing them as they come): the tagger's table is 2 MB and
-            // nearly every row is a cache miss, which now overlap.
+            // The buckets first, then their rows asked for together and summed in feature order:
+            // the tagger's table is 1 MB (2 MB with two codes a row) and nearly every row is a
+            // cache miss, so the misses overlap.
             buckets.clear();
             cue_features_into(
                 p,

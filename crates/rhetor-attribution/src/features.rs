@@ -138,20 +138,25 @@ impl CueScore<'_> {
     /// Asks the memory system for the rows of `buckets` ahead of their use.
     #[inline(always)]
     pub fn prefetch(&self, buckets: &[u32]) {
-        #[cfg(target_arch = "x86_64")]
         for &b in buckets {
             if let Some(row) = self.rows.get(b as usize) {
-                // SAFETY: a prefetch is a hint; the address is inside the code rows.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                        row.as_ptr() as *const i8,
-                    )
-                };
+                prefetch(row);
             }
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = buckets;
     }
+}
+
+/// Asks for the cache line of `x` without waiting for it.
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it reads nothing and cannot fault.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 impl FeatSink for CueScore<'_> {
@@ -177,24 +182,21 @@ pub(crate) struct CueDiff {
 
 impl CueDiff {
     pub fn new(m: &Packed) -> Option<CueDiff> {
-        let mut index = std::collections::HashMap::<(u8, u8), u8>::new();
-        let mut table = [0f32; 256];
+        // Pair → its code, indexed by the pair itself (a million rows are read at load).
+        let mut index = vec![u16::MAX; 1 << 16];
+        let (mut table, mut n) = ([0f32; 256], 0usize);
         let mut codes = Vec::with_capacity(m.codes.len() / CUE_TAGS);
         for row in m.codes.as_chunks::<CUE_TAGS>().0 {
-            let pair = (row[0], row[1]);
-            let next = index.len();
-            let code = match index.get(&pair) {
-                Some(&c) => c,
-                None => {
-                    if next == 256 {
-                        return None;
-                    }
-                    table[next] = m.table[row[1] as usize] - m.table[row[0] as usize];
-                    index.insert(pair, next as u8);
-                    next as u8
+            let slot = &mut index[(row[0] as usize) << 8 | row[1] as usize];
+            if *slot == u16::MAX {
+                if n == 256 {
+                    return None;
                 }
-            };
-            codes.push(code);
+                table[n] = m.table[row[1] as usize] - m.table[row[0] as usize];
+                *slot = n as u16;
+                n += 1;
+            }
+            codes.push(*slot as u8);
         }
         Some(CueDiff { codes, table })
     }
@@ -202,15 +204,9 @@ impl CueDiff {
     /// The score of the features whose buckets are `buckets` (summed in their order).
     #[inline]
     pub fn score(&self, buckets: &[u32]) -> f32 {
-        #[cfg(target_arch = "x86_64")]
         for &b in buckets {
             if let Some(c) = self.codes.get(b as usize) {
-                // SAFETY: a prefetch is a hint; the address is inside the codes.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                        c as *const u8 as *const i8,
-                    )
-                };
+                prefetch(c);
             }
         }
         buckets
@@ -734,20 +730,11 @@ pub(crate) fn arg_buckets<const AFTER: bool>(
 /// Asks the memory system for the code rows of `buckets` ahead of their use.
 #[inline(always)]
 pub(crate) fn prefetch_rows(m: &Packed, buckets: &[u32; 6]) {
-    #[cfg(target_arch = "x86_64")]
     for &b in buckets {
-        let at = b as usize * ARG_TAGS;
-        if at < m.codes.len() {
-            // SAFETY: a prefetch is a hint; the address is inside `codes`.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    m.codes.as_ptr().add(at) as *const i8,
-                )
-            };
+        if let Some(c) = m.codes.get(b as usize * ARG_TAGS) {
+            prefetch(c);
         }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (m, buckets);
 }
 
 /// [`arg_emission`] for a token after the cue (`AFTER`) or before it, its word features' buckets

@@ -182,11 +182,15 @@ fn tok_text<'a>(p: &'a Prepared, i: usize) -> &'a str {
     &p.text[p.toks[i].b0 as usize..p.toks[i].b1 as usize]
 }
 
+/// Is `w` a present participle that can head a clause of its own ("adding", "saying"; "according
+/// to" is no clause)?
+fn ing_form(w: &str) -> bool {
+    w.len() > 4 && w.ends_with("ing") && !w.eq_ignore_ascii_case("according")
+}
+
 /// Is the cue at token `c0` the head of a participle clause ("…, adding that")?
 fn participle(p: &Prepared, c0: usize) -> bool {
-    let w = tok_text(p, c0);
-    // "according to" is no clause of its own.
-    if !(w.len() > 4 && w.ends_with("ing")) || c0 == 0 || w.eq_ignore_ascii_case("according") {
+    if !ing_form(tok_text(p, c0)) || c0 == 0 {
         return false;
     }
     let prev = &p.toks[c0 - 1];
@@ -202,9 +206,8 @@ fn participle(p: &Prepared, c0: usize) -> bool {
 }
 
 /// Is `sp` one capitalised word that opens the sentence starting at token `ss` (after its dateline,
-/// if any) and is written
-/// capitalised nowhere else in the text ("Earlier", "Outside", "Speaking to reporters, …")? Such
-/// a word is capitalised for its position, not as a name.
+/// if any) and is written capitalised nowhere else in the text ("Earlier", "Outside", "Speaking to
+/// reporters, …")? Such a word is capitalised for its position, not as a name.
 fn lone_opener(p: &Prepared, sp: Span, ss: usize) -> bool {
     let Some((s, e)) = tok_range(p, sp) else {
         return false;
@@ -235,8 +238,7 @@ fn subject_like(p: &Prepared, sp: Span, c0: usize) -> bool {
 /// a name or pronoun right after the clause's comma (5-fold CV speaker F1 +0.0003).
 fn opening_participle_subject(p: &Prepared, names: &[Name], c0: usize) -> Option<Span> {
     let t = &p.toks;
-    let w = tok_text(p, c0);
-    if !(w.len() > 4 && w.ends_with("ing")) || w.eq_ignore_ascii_case("according") {
+    if !ing_form(tok_text(p, c0)) {
         return None;
     }
     let (ss, se) = p.sents[t[c0].sent as usize];

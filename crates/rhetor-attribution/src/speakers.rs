@@ -203,9 +203,6 @@ fn gender_of(p: &Prepared, toks: &[u32], desc: &[u64]) -> Gender {
     Gender::Unknown
 }
 
-/// Finds named mentions: runs of capitalised words (joined by "of", "for", "and", "on" when a
-/// capitalised word follows, and by the period of an abbreviation), with leading function words
-/// dropped and the last title word splitting description from name.
 /// Does an agency's dateline tag start at token `e`: "(AFP) –", as in "Philadelphia (AFP) – …"?
 fn agency_dateline(p: &Prepared, e: usize) -> bool {
     let t = &p.toks;
@@ -217,6 +214,9 @@ fn agency_dateline(p: &Prepared, e: usize) -> bool {
         && t[e + 3].class == class::DASH
 }
 
+/// Finds named mentions: runs of capitalised words (joined by "of", "for", "and", "on" when a
+/// capitalised word follows, and by the period of an abbreviation), with leading function words
+/// dropped and the last title word splitting description from name.
 fn find_names(p: &Prepared) -> Vec<Name> {
     let (l, w) = lists();
     let t = &p.toks;

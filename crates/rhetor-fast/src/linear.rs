@@ -24,8 +24,7 @@ pub struct FeatureIndex {
 /// before it probes any, so the misses overlap instead of queueing behind each other.
 ///
 /// A slot is 8 bytes: a 40-bit fingerprint of the feature hash (bits independent of the ones that
-/// pick the home slot) and a 24-bit row. Half the size of a full key and row, so the tables take
-/// half the cache and half the time to build. A feature is then known by its home slot and
+/// pick the home slot) and a 24-bit row: half the memory and cache of a full key and row. A feature is then known by its home slot and
 /// fingerprint, about 61 bits in all instead of 64: an unseen feature is taken for a known one
 /// with odds of about one in 10^12 per lookup (the tables are at most half full, so a miss meets
 /// one or two slots), the same kind of collision feature hashing already makes between features.
